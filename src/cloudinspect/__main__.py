@@ -1,0 +1,3 @@
+from cloudinspect.cli import main
+
+main()

@@ -1,0 +1,67 @@
+"""The `cloudinspect` command line.
+
+Each command group is a module in this package that defines `app: typer.Typer` and `NAME: str`;
+`build_app()` mounts every such module, so a new group needs no edit here. Modules keep heavy imports
+inside their commands so that `cloudinspect --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import typer
+from rich.console import Console
+
+from cloudinspect.errors import CloudInspectError
+
+err_console = Console(stderr=True, highlight=False)
+
+
+def build_app() -> typer.Typer:
+    """The root typer app with every command group mounted."""
+    root = typer.Typer(
+        name="cloudinspect",
+        help="LLM-written, reviewed and sandboxed cloud inspection code, and a benchmark of the LLMs that write it.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        sub = getattr(module, "app", None)
+        name = getattr(module, "NAME", None)
+        if isinstance(sub, typer.Typer) and isinstance(name, str):
+            root.add_typer(sub, name=name)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script: runs the app and turns our errors into clean exits."""
+    app = build_app()
+    try:
+        app(args=argv, standalone_mode=False)
+    except CloudInspectError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(1)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        # click's usage errors arrive here in standalone_mode=False
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
