@@ -1,0 +1,51 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+# Both create .venv, install the locked dependencies (uv.lock) and run.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.installed
+
+# llama-cpp-python builds from source: build it portable. A native build picks CPU features (AMX) that
+# crash on some of our machines; this set runs everywhere we deploy.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON_DOWNLOADS := never
+# The built llama-cpp-python wheel is cached by uv (~/.cache/uv), so later installs take seconds.
+
+.PHONY: install demo test lint typecheck unit bench clean help
+
+help:
+	@echo "make demo   install into .venv and show the embedded default (emulated AWS account, catalogue, models)"
+	@echo "make test   install into .venv and run the whole suite (lint, types, tests)"
+
+$(STAMP): pyproject.toml uv.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	@echo "installing locked dependencies into $(VENV) (first run builds llama-cpp-python: ~4 min on 2 cores)"
+	$(BIN)/uv sync --frozen --all-extras --python $(BIN)/python
+	@touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m cloudinspect.demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/emulator_startup.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
