@@ -38,7 +38,11 @@ class Difference:
             return f"{where}: expected {self.expected} items, got {self.actual}"
         if self.kind == "type":
             return f"{where}: expected a {self.expected}, got {_type(self.actual)} {_short(self.actual)}"
-        tail = f"expected {_short(self.expected)}, got {_short(self.actual)}" if show_expected else f"got {_short(self.actual)}"
+        tail = (
+            f"expected {_short(self.expected)}, got {_short(self.actual)}"
+            if show_expected
+            else f"got {_short(self.actual)}"
+        )
         return f"{where}: wrong value ({tail})"
 
 
@@ -103,17 +107,17 @@ class _Comparer:
 
     def compare_dicts(self, exp: dict[str, Any], act: dict[str, Any], rule_path: str, where: str) -> list[Difference]:
         diffs: list[Difference] = []
-        for key in exp:
+        for key, exp_value in exp.items():
             child_rule, child_where = _child(rule_path, key), _child(where, key)
             if child_rule in self.ignore:
                 continue
             if key not in act:
-                diffs.append(Difference("missing", child_where, exp[key]))
+                diffs.append(Difference("missing", child_where, exp_value))
             else:
-                diffs += self.compare(exp[key], act[key], child_rule, child_where)
-        for key in act:
+                diffs += self.compare(exp_value, act[key], child_rule, child_where)
+        for key, act_value in act.items():
             if key not in exp and _child(rule_path, key) not in self.ignore:
-                diffs.append(Difference("extra", _child(where, key), None, act[key]))
+                diffs.append(Difference("extra", _child(where, key), None, act_value))
         return diffs
 
     def compare_lists(self, exp: list[Any], act: list[Any], rule_path: str, where: str) -> list[Difference]:

@@ -85,7 +85,9 @@ def _load_dir(root: Path) -> dict[str, InspectionPrompt]:
         prompt = load_prompt_file(path)
         if prompt.id in found:
             raise InputError(
-                f"duplicate prompt id '{prompt.id}' (also in {found[prompt.id].source})", path, [Problem("", "id")]
+                f"duplicate prompt id '{prompt.id}' (also in {found[prompt.id].source})",
+                path,
+                [Problem("", "id")],
             )
         found[prompt.id] = prompt
     return found

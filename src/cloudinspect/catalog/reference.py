@@ -69,7 +69,7 @@ def run_reference(
         "CLOUDINSPECT_VARS": json.dumps(values),
     }
     start = time.perf_counter()
-    proc = subprocess.run(  # noqa: S603 - our own interpreter running a shipped script
+    proc = subprocess.run(
         [sys.executable, "-I", "-c", prompt.reference_code()],
         env=child_env,
         capture_output=True,

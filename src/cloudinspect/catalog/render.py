@@ -12,7 +12,7 @@ import jinja2
 from cloudinspect.catalog.schema import InspectionPrompt, Variable, VarType
 from cloudinspect.errors import InputError, Problem
 
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)  # noqa: S701 - prompts are text, not HTML
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
@@ -58,7 +58,9 @@ def _coerce(name: str, var: Variable, raw: Any) -> Any:
                 try:
                     parsed = json.loads(text)
                 except json.JSONDecodeError:
-                    raise ValueError(f"expected a JSON list of strings or comma-separated values, got {raw!r}") from None
+                    raise ValueError(
+                        f"expected a JSON list of strings or comma-separated values, got {raw!r}"
+                    ) from None
                 return _coerce(name, var, parsed)
             return [part.strip() for part in text.split(",") if part.strip()]
         raise ValueError(f"expected a list of strings, got {raw!r}")
@@ -109,7 +111,9 @@ def resolve_variables(prompt: InspectionPrompt, given: Mapping[str, Any] | None 
     return values
 
 
-def render_prompt(prompt: InspectionPrompt, given: Mapping[str, Any] | None = None, *, family: str | None = None) -> str:
+def render_prompt(
+    prompt: InspectionPrompt, given: Mapping[str, Any] | None = None, *, family: str | None = None
+) -> str:
     """Render the prompt's template with validated variables and the adjustments for a model family."""
     values = resolve_variables(prompt, given)
     try:

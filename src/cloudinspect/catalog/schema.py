@@ -101,7 +101,8 @@ class CompareRules(_Strict):
         description="List path -> fields that identify an item, so items are matched by identity, not position.",
     )
     ordered: list[FieldPath] = Field(
-        default_factory=list, description="Lists whose order matters; every other list is compared as a multiset."
+        default_factory=list,
+        description="Lists whose order matters; every other list is compared as a multiset.",
     )
     tolerances: dict[FieldPath, Tolerance] = Field(
         default_factory=dict, description="Numeric tolerance per field path."
@@ -152,7 +153,8 @@ class InspectionPrompt(_Strict):
     adjustments: list[Adjustment] = Field(default_factory=list)
     contract: OutputContract
     reference: str | None = Field(
-        default=None, description="File name of the canonical reference script; defaults to '<id>.py' beside the YAML."
+        default=None,
+        description="File name of the canonical reference script; defaults to '<id>.py' beside the YAML.",
     )
 
     _source: Path | None = PrivateAttr(default=None)
