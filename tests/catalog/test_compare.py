@@ -14,7 +14,10 @@ RULES = CompareRules.model_validate(
     }
 )
 EXPECTED = {
-    "functions": [{"name": "a", "avg_ms": 10.0, "last_modified": "x"}, {"name": "b", "avg_ms": 20.0, "last_modified": "y"}],
+    "functions": [
+        {"name": "a", "avg_ms": 10.0, "last_modified": "x"},
+        {"name": "b", "avg_ms": 20.0, "last_modified": "y"},
+    ],
     "top": ["b", "a"],
     "tags": ["x", "y", "y"],
     "generated_at": "2026-01-01",
@@ -23,7 +26,10 @@ EXPECTED = {
 
 def test_equal_up_to_order_tolerance_and_ignored_fields() -> None:
     actual = {
-        "functions": [{"name": "b", "avg_ms": 20.4, "last_modified": "z"}, {"name": "a", "avg_ms": 10.0, "last_modified": "q"}],
+        "functions": [
+            {"name": "b", "avg_ms": 20.4, "last_modified": "z"},
+            {"name": "a", "avg_ms": 10.0, "last_modified": "q"},
+        ],
         "top": ["b", "a"],
         "tags": ["y", "x", "y"],
         "generated_at": "2030-01-01",
@@ -33,7 +39,10 @@ def test_equal_up_to_order_tolerance_and_ignored_fields() -> None:
 
 def test_differences_are_located_by_identity() -> None:
     actual = {
-        "functions": [{"name": "a", "avg_ms": 11.0, "last_modified": "x"}, {"name": "c", "avg_ms": 1.0, "last_modified": "x"}],
+        "functions": [
+            {"name": "a", "avg_ms": 11.0, "last_modified": "x"},
+            {"name": "c", "avg_ms": 1.0, "last_modified": "x"},
+        ],
         "top": ["a", "b"],
         "tags": ["x", "y"],
         "generated_at": "x",
@@ -43,8 +52,8 @@ def test_differences_are_located_by_identity() -> None:
     assert "functions[name=a].avg_ms: wrong value (expected 10.0, got 11.0)" in rendered
     assert any(r.startswith("functions[name=b]: missing") for r in rendered)
     assert any(r.startswith("functions[name=c]: unexpected") for r in rendered)
-    assert "top[0]: wrong value (expected \"b\", got \"a\")" in rendered
-    assert "tags[]: missing (expected \"y\")" in rendered
+    assert 'top[0]: wrong value (expected "b", got "a")' in rendered
+    assert 'tags[]: missing (expected "y")' in rendered
     assert "extra: unexpected true" in rendered
 
 

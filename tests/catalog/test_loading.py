@@ -90,7 +90,7 @@ def test_id_must_match_file_name(tmp_path: Path) -> None:
 
 
 def test_optional_variable_needs_default(tmp_path: Path) -> None:
-    path = write_prompt(tmp_path, GOOD.replace("    default: \"\"\n", ""))
+    path = write_prompt(tmp_path, GOOD.replace('    default: ""\n', ""))
     with pytest.raises(InputError, match="optional variable needs a default"):
         load_prompt_file(path)
 
