@@ -44,7 +44,10 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: runs the app and turns our errors into clean exits."""
     app = build_app()
     try:
-        app(args=argv, standalone_mode=False)
+        result = app(args=argv, standalone_mode=False)
+        # In non-standalone mode click returns the code of `typer.Exit(n)` instead of exiting.
+        if isinstance(result, int) and result:
+            sys.exit(result)
     except CloudInspectError as exc:
         # The message may hold brackets (regular expressions, JSON paths): never parse it as markup.
         err_console.print(Text("error: ", style="bold red") + Text(str(exc)), soft_wrap=True)

@@ -1,0 +1,122 @@
+"""Where inspection code runs against: the emulator, any AWS-compatible endpoint, or a real account.
+
+Targets are written as `emulator:NAME`, `endpoint:URL` or `aws:PROFILE` on the command line and parse into a
+typed, discriminated union. Code under test learns only the environment a target gives it (`Target.env()`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Annotated, Literal
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from cloudinspect.catalog.reference import endpoint_env
+from cloudinspect.errors import InputError, Problem
+
+_NAME = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+_PROFILE = r"^[A-Za-z0-9_.+=,@-]+$"
+
+
+class _Target(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @property
+    def spec(self) -> str:
+        """The target as written on the command line."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.spec
+
+
+class EmulatorTarget(_Target):
+    """A moto server seeded with a scenario, started on demand."""
+
+    kind: Literal["emulator"] = "emulator"
+    scenario: str = Field(pattern=_NAME)
+
+    @property
+    def spec(self) -> str:
+        return f"emulator:{self.scenario}"
+
+
+class EndpointTarget(_Target):
+    """Any AWS-compatible endpoint that is already running (a moto server, LocalStack...)."""
+
+    kind: Literal["endpoint"] = "endpoint"
+    url: str
+    region: str = "us-east-1"
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError(f"expected an http(s) URL such as http://127.0.0.1:5000, got {value!r}")
+        return value.rstrip("/")
+
+    @property
+    def spec(self) -> str:
+        return f"endpoint:{self.url}"
+
+    def env(self) -> dict[str, str]:
+        """Endpoint, region and dummy credentials for a child process."""
+        return endpoint_env(self.url, self.region)
+
+
+class AwsTarget(_Target):
+    """A real AWS account reached through a named profile of the user's AWS configuration."""
+
+    kind: Literal["aws"] = "aws"
+    profile: str = Field(pattern=_PROFILE)
+    region: str | None = None
+
+    @property
+    def spec(self) -> str:
+        return f"aws:{self.profile}"
+
+    def env(self) -> dict[str, str]:
+        """The profile (and region when given) for a child process; credentials come from the user's files."""
+        env = {"AWS_PROFILE": self.profile, "AWS_EC2_METADATA_DISABLED": "true"}
+        region = self.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if region:
+            env |= {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+        for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            if name in os.environ:
+                env[name] = os.environ[name]
+        return env
+
+
+Target = Annotated[EmulatorTarget | EndpointTarget | AwsTarget, Field(discriminator="kind")]
+_ADAPTER: TypeAdapter[EmulatorTarget | EndpointTarget | AwsTarget] = TypeAdapter(Target)
+
+_FORMS = "expected 'emulator:SCENARIO', 'endpoint:URL' or 'aws:PROFILE'"
+
+
+def parse_target(text: str) -> EmulatorTarget | EndpointTarget | AwsTarget:
+    """Parse 'emulator:NAME', 'endpoint:URL' or 'aws:PROFILE'; InputError (exit 2) on anything else."""
+    kind, sep, rest = text.strip().partition(":")
+    if not sep or not rest:
+        raise InputError(f"bad target {text!r}", None, [Problem(_FORMS, "target")])
+    key = {"emulator": "scenario", "endpoint": "url", "aws": "profile"}.get(kind)
+    if key is None:
+        raise InputError(f"bad target {text!r}: unknown kind {kind!r}", None, [Problem(_FORMS, "target")])
+    try:
+        return _ADAPTER.validate_python({"kind": kind, key: rest})
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        message = first["msg"]
+        if first["type"] == "string_pattern_mismatch":
+            message = f"{key} {rest!r} is not valid" + (
+                " (lowercase letters, digits, '-' and '_')" if kind == "emulator" else ""
+            )
+        raise InputError(f"bad target {text!r}", None, [Problem(message, f"target.{key}")]) from exc
+
+
+def is_loopback(url: str) -> bool:
+    """Whether an endpoint URL points at this machine."""
+    host = urlparse(url).hostname or ""
+    return host in ("localhost", "::1") or bool(re.fullmatch(r"127(?:\.\d{1,3}){3}", host))

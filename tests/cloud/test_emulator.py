@@ -1,0 +1,54 @@
+"""The emulator's lifecycle in-process: free port, ready check, reset, and no process left behind."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from cloudinspect.cloud import Scenario, start_emulator, start_server
+from cloudinspect.cloud.emulator import EmulatorError, is_emulator_process
+
+pytestmark = pytest.mark.e2e
+
+
+def gone(pid: int) -> bool:
+    return not is_emulator_process(pid)
+
+
+TINY = Scenario.model_validate(
+    {
+        "name": "tiny",
+        "description": "Two buckets and a queue.",
+        "s3": {"buckets": [{"name": "tiny-{i}", "count": 2}]},
+        "sqs": {"queues": [{"name": "tiny-queue"}]},
+    }
+)
+
+
+def test_empty_emulator_reset_and_stop() -> None:
+    with start_emulator(None) as emu:
+        assert emu.server is not None
+        pid = emu.server.pid
+        assert os.getpgid(pid) == pid  # its own process group, killed as a whole
+        s3 = emu.client("s3")
+        s3.create_bucket(Bucket="scratch")
+        assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["scratch"]
+        emu.reset()
+        assert s3.list_buckets()["Buckets"] == []
+        emu.reset(TINY)
+        assert emu.scenario is not None
+        assert emu.scenario.name == "tiny"
+        assert sorted(b["Name"] for b in s3.list_buckets()["Buckets"]) == ["tiny-1", "tiny-2"]
+    assert gone(pid)
+
+
+def test_port_in_use_fails_with_the_log_tail() -> None:
+    first = start_server()
+    try:
+        with pytest.raises(EmulatorError, match="exited with code") as exc:
+            start_server(port=first.port, timeout=15)
+        assert "Address already in use" in str(exc.value) or "address" in str(exc.value).lower()
+    finally:
+        first.stop()
+    assert gone(first.pid)

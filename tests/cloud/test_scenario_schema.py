@@ -1,0 +1,159 @@
+"""The scenario schema: errors that name file, field and line; generators; references; built-in scenarios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cloudinspect.cloud import get_scenario, load_scenario_file, load_scenarios
+from cloudinspect.cloud.scenario import SERVICE_SECTIONS, IamUser, Scenario, expand_all
+from cloudinspect.errors import InputError, UnknownIdError
+
+BUILTIN = load_scenarios([])
+
+MINIMAL = """\
+name: {name}
+description: A tiny scenario for tests.
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "tiny") -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problem_of(exc: pytest.ExceptionInfo[InputError]) -> tuple[str | None, int | None, str]:
+    problem = exc.value.problems[0]
+    return problem.field, problem.line, problem.message
+
+
+def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL.format(name="tiny") + "iam:\n  users: [{name: a\n")
+    with pytest.raises(InputError) as exc:
+        load_scenario_file(path)
+    assert "malformed YAML" in str(exc.value)
+    assert str(path) in str(exc.value)
+    assert exc.value.problems[0].line is not None
+
+
+def test_unknown_field_names_field_and_line(tmp_path: Path) -> None:
+    text = MINIMAL.format(name="tiny") + "s3:\n  buckets:\n    - name: b1\n      encrypton: none\n"
+    with pytest.raises(InputError) as exc:
+        load_scenario_file(write(tmp_path, text))
+    assert problem_of(exc) == ("s3.buckets.0.encrypton", 6, "unknown field (not part of the schema)")
+    assert exc.value.exit_code == 2
+
+
+def test_bad_type_names_field_line_and_value(tmp_path: Path) -> None:
+    text = MINIMAL.format(name="tiny") + "lambda:\n  functions:\n    - name: f\n      role: r\n      memory: lots\n"
+    with pytest.raises(InputError) as exc:
+        load_scenario_file(write(tmp_path, text))
+    fields = {p.field: p for p in exc.value.problems}
+    assert fields["lambda.functions.0.memory"].line == 7
+    assert "'lots'" in fields["lambda.functions.0.memory"].message
+
+
+def test_name_must_match_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as exc:
+        load_scenario_file(write(tmp_path, MINIMAL.format(name="other")))
+    assert problem_of(exc)[0] == "name"
+
+
+def test_dangling_reference_names_field_and_line(tmp_path: Path) -> None:
+    text = MINIMAL.format(name="tiny") + (
+        "sqs:\n  queues:\n    - {name: q1}\n    - {name: q2, dead_letter_queue: q1-dlq}\n"
+    )
+    with pytest.raises(InputError) as exc:
+        load_scenario_file(write(tmp_path, text))
+    field, line, message = problem_of(exc)
+    assert field == "sqs.queues.1.dead_letter_queue"
+    assert line == 6
+    assert "no queue named 'q1-dlq'" in message
+
+
+def test_generator_needs_a_placeholder(tmp_path: Path) -> None:
+    text = MINIMAL.format(name="tiny") + "iam:\n  users:\n    - {name: svc-user, count: 3}\n"
+    with pytest.raises(InputError) as exc:
+        load_scenario_file(write(tmp_path, text))
+    field, line, message = problem_of(exc)
+    assert field == "iam.users.0"
+    assert line == 5
+    assert "'{i}'" in message
+
+
+def test_cycle_rejects_unknown_fields_and_bad_values(tmp_path: Path) -> None:
+    bad_field = MINIMAL.format(name="tiny") + 'iam:\n  users:\n    - {name: "u{i}", count: 2, cycle: {colour: [red]}}\n'
+    with pytest.raises(InputError, match="colour"):
+        load_scenario_file(write(tmp_path, bad_field))
+    bad_value = (
+        MINIMAL.format(name="tiny") + 'iam:\n  users:\n    - {name: "u{i}", count: 2, cycle: {mfa: [yes-please]}}\n'
+    )
+    with pytest.raises(InputError, match="generated item 'u1'"):
+        load_scenario_file(write(tmp_path, bad_value))
+
+
+def test_generators_expand_names_cycles_tags_and_nested_names() -> None:
+    user = IamUser.model_validate(
+        {"name": "svc-user-{i:03d}", "count": 5, "cycle": {"console": [True, False]}, "tags": {"Id": "u{i}"}}
+    )
+    users = user.expand()
+    assert [u.name for u in users] == [f"svc-user-{i:03d}" for i in range(1, 6)]
+    assert [u.console for u in users] == [True, False, True, False, True]
+    assert users[2].tags == {"Id": "u3"}
+
+    scenario = BUILTIN["baseline"]
+    workers = [i for i in expand_all(scenario.ec2.instances) if i.name.startswith("payments-worker")]
+    assert [v.name for w in workers for v in w.volumes] == ["payments-worker-01-data", "payments-worker-02-data"]
+    lakes = [b for b in expand_all(scenario.s3.buckets) if b.name.startswith("acme-data-lake")]
+    assert len(lakes) == 3
+    assert all(len(expand_all(b.objects)) == 4 for b in lakes)  # nested generators keep their own numbering
+
+
+def test_builtin_scenarios_are_valid_complete_and_different() -> None:
+    assert {"baseline", "startup", "scale"} <= set(BUILTIN)
+    counts = {name: s.resource_counts() for name, s in BUILTIN.items()}
+    for name, scenario in BUILTIN.items():
+        assert scenario.services == list(SERVICE_SECTIONS), name  # every service has resources
+        assert len(scenario.services) >= 13
+    for a, b in [("baseline", "startup"), ("baseline", "scale"), ("startup", "scale")]:
+        assert counts[a] != counts[b]
+        fns_a = {f.name for f in expand_all(BUILTIN[a].lambda_.functions)}
+        fns_b = {f.name for f in expand_all(BUILTIN[b].lambda_.functions)}
+        assert not fns_a & fns_b, f"{a} and {b} share function names"
+
+
+def test_scale_is_beyond_first_pages() -> None:
+    counts = BUILTIN["scale"].resource_counts()
+    assert counts["iam"]["users"] > 100
+    assert counts["iam"]["roles"] > 100
+    assert counts["lambda"]["functions"] > 50
+    assert counts["logs"]["log_groups"] > 50
+    assert counts["sns"]["topics"] > 100
+    assert counts["dynamodb"]["tables"] > 100
+    assert counts["sqs"]["queues"] > 100
+    assert counts["secretsmanager"]["secrets"] > 100
+    assert counts["cloudwatch"]["alarms"] > 100
+    biggest = max(len(expand_all(b.objects)) for b in expand_all(BUILTIN["scale"].s3.buckets))
+    assert biggest > 1000
+
+
+def test_user_directory_overrides_builtin_by_name(tmp_path: Path) -> None:
+    write(tmp_path, MINIMAL.format(name="baseline"), name="baseline")
+    write(tmp_path, MINIMAL.format(name="tiny"), name="tiny")
+    assert get_scenario("baseline", [tmp_path]).description == "A tiny scenario for tests."
+    assert set(load_scenarios([tmp_path])) >= {"baseline", "startup", "scale", "tiny"}
+
+
+def test_unknown_scenario_is_an_input_error() -> None:
+    with pytest.raises(UnknownIdError) as exc:
+        get_scenario("baselin", [])
+    assert exc.value.exit_code == 2
+    assert "did you mean 'baseline'" in str(exc.value)
+
+
+def test_scenario_dump_round_trips() -> None:
+    scenario = BUILTIN["startup"]
+    again = Scenario.model_validate(scenario.model_dump(by_alias=True, exclude_defaults=True))
+    assert again.resource_counts() == scenario.resource_counts()

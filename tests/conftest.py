@@ -1,0 +1,24 @@
+"""Fixtures for the emulated account: one seeded moto server per scenario, shared by the whole session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import pytest
+
+from cloudinspect.cloud import Emulator, start_emulator
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Callable[[str], Emulator]]:
+    """`emulator("baseline")`: that scenario's seeded emulator, started on first use, stopped at session end."""
+    started: dict[str, Emulator] = {}
+    with ExitStack() as stack:
+
+        def get(scenario: str) -> Emulator:
+            if scenario not in started:
+                started[scenario] = stack.enter_context(start_emulator(scenario))
+            return started[scenario]
+
+        yield get
