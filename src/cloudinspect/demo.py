@@ -147,11 +147,12 @@ def _local_draft(prompt: Any, render: Any, spec: Any) -> None:
         ]
     )
     elapsed = time.perf_counter() - started
-    usage = reply.usage_metadata or {}
-    out_tokens = usage.get("output_tokens", 0)
+    usage = reply.usage_metadata
+    out_tokens = usage["output_tokens"] if usage else 0
+    in_tokens = usage["input_tokens"] if usage else 0
     console.print(Panel(Syntax(str(reply.content).strip(), "markdown", word_wrap=True), title="draft (not executed)"))
     console.print(
-        f"{usage.get('input_tokens', 0)} tokens in, {out_tokens} out, {elapsed:.1f} s "
+        f"{in_tokens} tokens in, {out_tokens} out, {elapsed:.1f} s "
         f"({out_tokens / elapsed if elapsed else 0:.0f} tok/s). Review, sandboxed execution and repair come next."
     )
 

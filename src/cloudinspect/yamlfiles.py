@@ -44,9 +44,7 @@ def parse_yaml(text: str, source: Path | str) -> tuple[Any, dict[Loc, int]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
-        raise InputError(
-            "malformed YAML", source, [Problem(str(exc.problem or exc), line=line)]
-        ) from exc
+        raise InputError("malformed YAML", source, [Problem(str(exc.problem or exc), line=line)]) from exc
     except yaml.YAMLError as exc:
         raise InputError("malformed YAML", source, [Problem(str(exc))]) from exc
     lines: dict[Loc, int] = {}
@@ -90,9 +88,7 @@ def load_model(path: Path, model: type[M], *, context: dict[str, Any] | None = N
     try:
         return model.model_validate(data, context=context)
     except ValidationError as exc:
-        raise InputError(
-            f"invalid {model.__name__}", path, problems_from_validation(exc, lines)
-        ) from exc
+        raise InputError(f"invalid {model.__name__}", path, problems_from_validation(exc, lines)) from exc
 
 
 def iter_yaml_files(root: Path) -> Iterator[Path]:

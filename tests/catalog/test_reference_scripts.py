@@ -4,9 +4,8 @@ server), prints output valid against its prompt's contract, is deterministic, an
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from cloudinspect.catalog import load_catalog
 from cloudinspect.catalog.compare import compare_outputs
 from cloudinspect.catalog.reference import ScriptRun, run_reference
-from cloudinspect.cloud import load_scenarios, start_emulator
+from cloudinspect.cloud import Emulator, load_scenarios
 
 pytestmark = pytest.mark.e2e
 
@@ -24,18 +23,17 @@ PROMPT_IDS = list(CATALOG)
 
 
 @pytest.fixture(scope="module")
-def runs() -> Iterator[dict[tuple[str, str], ScriptRun]]:
+def runs(emulator: Callable[[str], Emulator]) -> dict[tuple[str, str], ScriptRun]:
     """Each prompt's reference output on each scenario, plus a second run on the first scenario."""
-    with ExitStack() as stack:
-        emulators = {name: stack.enter_context(start_emulator(name)) for name in SCENARIOS}
+    emulators = {name: emulator(name) for name in SCENARIOS}
 
-        def one(job: tuple[str, str]) -> tuple[tuple[str, str], ScriptRun]:
-            prompt_id, scenario = job
-            return job, run_reference(CATALOG[prompt_id], emulators[scenario.removesuffix("#2")].env())
+    def one(job: tuple[str, str]) -> tuple[tuple[str, str], ScriptRun]:
+        prompt_id, scenario = job
+        return job, run_reference(CATALOG[prompt_id], emulators[scenario.removesuffix("#2")].env())
 
-        jobs = [*itertools.product(PROMPT_IDS, SCENARIOS), *((p, f"{SCENARIOS[0]}#2") for p in PROMPT_IDS)]
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            yield dict(pool.map(one, jobs))
+    jobs = [*itertools.product(PROMPT_IDS, SCENARIOS), *((p, f"{SCENARIOS[0]}#2") for p in PROMPT_IDS)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return dict(pool.map(one, jobs))
 
 
 def _output(run: ScriptRun) -> Any:

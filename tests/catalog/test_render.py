@@ -20,7 +20,7 @@ def make_prompt(**variables: dict[str, Any]) -> InspectionPrompt:
             "category": "metrics",
             "variables": variables,
             "template": "hours={{ hours }} threshold={{ threshold }} names={{ names | join(',') }} on={{ on }}",
-            "adjustments": [{"families": ["smollm2"], "append": "Use boto3."}],
+            "adjustments": [{"families": ["smollm2"], "append": "Use boto3 ({{ hours }} h)."}],
             "contract": {"schema": {"type": "object"}},
         }
     )
@@ -90,5 +90,5 @@ def test_render_applies_family_adjustments_only_to_that_family() -> None:
     plain = render_prompt(PROMPT, {"hours": 6})
     small = render_prompt(PROMPT, {"hours": 6}, family="smollm2")
     assert plain.startswith("hours=6 threshold=5.0 names=a on=False")
-    assert "Use boto3." not in plain
-    assert small.rstrip().endswith("Use boto3.")
+    assert "Use boto3" not in plain
+    assert small.rstrip().endswith("Use boto3 (6 h).")

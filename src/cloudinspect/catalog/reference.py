@@ -69,7 +69,7 @@ def run_reference(
         "CLOUDINSPECT_VARS": json.dumps(values),
     }
     start = time.perf_counter()
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: S603 - our own interpreter running a shipped reference script
         [sys.executable, "-I", "-c", prompt.reference_code()],
         env=child_env,
         capture_output=True,

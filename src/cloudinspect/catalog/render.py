@@ -12,7 +12,8 @@ import jinja2
 from cloudinspect.catalog.schema import InspectionPrompt, Variable, VarType
 from cloudinspect.errors import InputError, Problem
 
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+# Prompts are plain text sent to a model, never HTML: escaping would corrupt them.
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)  # noqa: S701
 
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
@@ -116,13 +117,18 @@ def render_prompt(
 ) -> str:
     """Render the prompt's template with validated variables and the adjustments for a model family."""
     values = resolve_variables(prompt, given)
-    try:
-        text = _ENV.from_string(prompt.template).render(**values)
-    except jinja2.TemplateError as exc:
-        raise InputError(f"prompt '{prompt.id}' template failed to render: {exc}", prompt.source) from exc
+
+    def render(template: str) -> str:
+        try:
+            return _ENV.from_string(template).render(**values)
+        except jinja2.TemplateError as exc:
+            raise InputError(f"prompt '{prompt.id}' template failed to render: {exc}", prompt.source) from exc
+
+    text = render(prompt.template)
     for adj in prompt.adjustments:
         if family is not None and family in adj.families:
-            text = "\n\n".join(part for part in (adj.prepend.strip(), text.strip(), adj.append.strip()) if part)
+            parts = (render(adj.prepend).strip(), text.strip(), render(adj.append).strip())
+            text = "\n\n".join(part for part in parts if part)
     return text.strip() + "\n"
 
 

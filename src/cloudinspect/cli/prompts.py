@@ -42,7 +42,9 @@ def _summary(p: Any) -> dict[str, Any]:
 
 @app.command("list")
 def list_prompts(
-    service: Annotated[list[str] | None, typer.Option("--service", "-s", help="Only prompts using this service.")] = None,
+    service: Annotated[
+        list[str] | None, typer.Option("--service", "-s", help="Only prompts using this service.")
+    ] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Only prompts with this tag.")] = None,
     category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only this category.")] = None,
     ids: Annotated[list[str] | None, typer.Option("--id", help="Id glob, e.g. 'lambda-*'.")] = None,
@@ -84,20 +86,26 @@ def show_prompt(
 
     console.rule(f"[bold]{p.id}[/]  {p.title}")
     console.print(p.description.strip())
-    console.print(f"[dim]category[/] {p.category.value}  [dim]services[/] {', '.join(p.services)}  "
-                  f"[dim]tags[/] {', '.join(p.tags)}  [dim]file[/] {p.source}")
+    console.print(
+        f"[dim]category[/] {p.category.value}  [dim]services[/] {', '.join(p.services)}  "
+        f"[dim]tags[/] {', '.join(p.tags)}  [dim]file[/] {p.source}"
+    )
     if p.variables:
         table = Table("variable", "type", "default", "constraints", "description")
         for name, v in p.variables.items():
             cons = ", ".join(
-                x for x in (
+                x
+                for x in (
                     f"enum {v.enum}" if v.enum else "",
                     f"pattern {v.pattern}" if v.pattern else "",
                     f">= {v.minimum:g}" if v.minimum is not None else "",
                     f"<= {v.maximum:g}" if v.maximum is not None else "",
-                ) if x
+                )
+                if x
             )
-            table.add_row(name, v.type.value, "(required)" if v.required else json.dumps(v.default), cons, v.description)
+            table.add_row(
+                name, v.type.value, "(required)" if v.required else json.dumps(v.default), cons, v.description
+            )
         console.print(table)
     console.rule("template")
     console.print(p.template.strip(), markup=False)

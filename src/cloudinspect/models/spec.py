@@ -31,7 +31,7 @@ _ANTHROPIC_ADAPTIVE_ONLY = re.compile(r"claude-(opus|sonnet|haiku|fable|mythos)-
 # Anthropic's extended thinking needs at least this many budget tokens.
 _MIN_THINKING_BUDGET = 1024
 
-_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}  # noqa: S104 - a host name we compare, not bind
 
 
 class _Strict(BaseModel):
