@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from cloudinspect.catalog import load_catalog
+from cloudinspect.cloud import Emulator
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -66,3 +70,20 @@ def test_broken_user_catalogue_names_file_and_line(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert str(bad) in proc.stderr
     assert "line" in proc.stderr
+
+
+@pytest.mark.e2e
+def test_answer_runs_the_reference_on_an_endpoint(emulator: Callable[[str], Emulator]) -> None:
+    emu = emulator("startup")
+    proc = cli("prompts", "answer", "lambda-functions-inventory", "--target", f"endpoint:{emu.endpoint_url}")
+    assert proc.returncode == 0, proc.stderr
+    names = {f["name"] for f in json.loads(proc.stdout)["functions"]}
+    expected = {f["FunctionName"] for f in emu.client("lambda").list_functions()["Functions"]}
+    assert names == expected
+    assert names
+
+
+def test_answer_rejects_a_bad_target() -> None:
+    proc = cli("prompts", "answer", "lambda-functions-inventory", "--target", "mainframe:x")
+    assert proc.returncode == 2
+    assert "mainframe:x" in proc.stderr

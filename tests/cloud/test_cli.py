@@ -158,3 +158,18 @@ def test_scenarios_list_show_validate(env: dict[str, str], tmp_path: Path) -> No
     assert "line 5" in proc.stderr
     tiny = tmp_path / "scenarios" / "tiny.yaml"
     assert "ok (tiny, 1 resources, 1 services)" in cli(env, "scenarios", "validate", str(tiny)).stdout
+
+
+def test_printed_export_line_points_boto3_at_the_emulator(env: dict[str, str]) -> None:
+    """A user copies the `export ...` hint that `emulator up` prints; boto3 must then see the seeded data."""
+    out = cli(env, "emulator", "up", "--scenario", "tiny").stdout
+    try:
+        export = next(line.strip() for line in out.splitlines() if line.strip().startswith("export "))
+        exported = dict(item.split("=", 1) for item in export.removeprefix("export ").split())
+        child_env = {"PATH": os.environ["PATH"], "HOME": env.get("HOME", "/tmp"), **exported}
+        code = "import boto3; print(boto3.client('sqs').list_queues()['QueueUrls'][0])"
+        proc = subprocess.run([sys.executable, "-c", code], env=child_env, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip().endswith("/only-queue")
+    finally:
+        cli(env, "emulator", "down")

@@ -92,7 +92,7 @@ def _describe(state: EmulatorState) -> dict[str, Any]:
 
 def _print_started(state: EmulatorState, verb: str) -> None:
     console.print(f"{verb}: scenario [bold]{state.scenario}[/] at [bold]{state.endpoint}[/] (pid {state.pid})")
-    console.print(f"  export AWS_ENDPOINT_URL={state.endpoint} AWS_REGION={state.region} ", end="")
+    console.print(f"  export AWS_ENDPOINT_URL={state.endpoint} AWS_DEFAULT_REGION={state.region} ", end="")
     console.print("AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
     console.print(f"  log: {state.log}")
 

@@ -145,3 +145,52 @@ def validate(
             raise InputError(f"missing reference script {prompt.reference_path}", f)
         compile(prompt.reference_code(), str(prompt.reference_path), "exec")
     console.print(f"[green]ok[/] {len(files)} prompt file(s) valid")
+
+
+@app.command("answer")
+def answer(
+    prompt_id: Annotated[str, typer.Argument(help="Prompt id.")],
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target", "-T", help="emulator:SCENARIO (ephemeral), endpoint:URL (e.g. from `emulator up`), aws:PROFILE."
+        ),
+    ] = "emulator:baseline",
+    var: Annotated[list[str] | None, typer.Option("--var", "-v", help="Variable as NAME=VALUE; repeatable.")] = None,
+    catalog: CatalogDirs = None,
+) -> None:
+    """Run the prompt's canonical reference script against a target and print its JSON answer.
+
+    The reference script is trusted code shipped with the catalogue (read-only boto3); it is what a generated
+    script's answer is graded against.
+    """
+    import json
+    from contextlib import ExitStack
+
+    from cloudinspect.catalog import parse_var_options
+    from cloudinspect.catalog.reference import run_reference
+    from cloudinspect.cloud import EmulatorTarget, parse_target, start_emulator
+    from cloudinspect.errors import CloudInspectError
+
+    prompt = _catalog(catalog)[prompt_id]
+    variables = parse_var_options(var or [])
+    parsed = parse_target(target)
+    with ExitStack() as stack:
+        if isinstance(parsed, EmulatorTarget):
+            with console.status(f"starting the emulator with scenario {parsed.scenario} ..."):
+                env = stack.enter_context(start_emulator(parsed.scenario)).env()
+        else:
+            env = parsed.env()
+        run = run_reference(prompt, env, variables)
+    if run.returncode != 0:
+        raise CloudInspectError(
+            f"reference script of '{prompt.id}' failed (exit {run.returncode}):\n{run.stderr[-2000:]}"
+        )
+    try:
+        output = run.output
+    except ValueError as exc:
+        raise CloudInspectError(f"reference script of '{prompt.id}' printed no JSON: {run.stdout[:300]!r}") from exc
+    problems = prompt.contract.validate_output(output)
+    typer.echo(json.dumps(output, indent=2))
+    if problems:
+        raise CloudInspectError("the answer does not meet the prompt's contract:\n" + "\n".join(problems))
