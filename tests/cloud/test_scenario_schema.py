@@ -157,3 +157,44 @@ def test_scenario_dump_round_trips() -> None:
     scenario = BUILTIN["startup"]
     again = Scenario.model_validate(scenario.model_dump(by_alias=True, exclude_defaults=True))
     assert again.resource_counts() == scenario.resource_counts()
+
+
+def test_privileged_containers_need_ec2(tmp_path: Path) -> None:
+    fargate = (
+        MINIMAL.format(name="tiny") + "ecs:\n  task_definitions:\n    - {family: agent, image: a:1, privileged: true}\n"
+    )
+    with pytest.raises(InputError) as exc:
+        load_scenario_file(write(tmp_path, fargate))
+    field, line, message = problem_of(exc)
+    assert (field, line) == ("ecs.task_definitions.0", 5)
+    assert "compatibility: EC2" in message
+    ec2 = fargate.replace("privileged: true", "privileged: true, compatibility: EC2")
+    assert expand_all(load_scenario_file(write(tmp_path, ec2)).ecs.task_definitions)[0].privileged
+
+
+def test_service_launch_type_must_suit_its_task_definition(tmp_path: Path) -> None:
+    text = MINIMAL.format(name="tiny") + (
+        "ecs:\n  task_definitions:\n    - {family: agent, image: a:1, compatibility: EC2}\n"
+        "  clusters:\n    - name: c\n      services:\n        - {name: s, task_definition: agent}\n"
+    )
+    with pytest.raises(InputError) as exc:
+        load_scenario_file(write(tmp_path, text))
+    field, _, message = problem_of(exc)
+    assert field == "ecs.clusters.0.services.0.launch_type"
+    assert message == "launch type FARGATE but task definition 'agent' requires EC2"
+    fixed = text.replace("task_definition: agent}", "task_definition: agent, launch_type: EC2}")
+    assert list(load_scenario_file(write(tmp_path, fixed)).reference_problems()) == []
+
+
+def test_imds_is_a_choice_and_only_some_builtin_instances_accept_imdsv1(tmp_path: Path) -> None:
+    text = MINIMAL.format(name="tiny") + "ec2:\n  instances:\n    - {name: a, subnet: s, imds: sometimes}\n"
+    with pytest.raises(InputError) as exc:
+        load_scenario_file(write(tmp_path, text))
+    assert problem_of(exc)[0] == "ec2.instances.0.imds"
+    for name, scenario in BUILTIN.items():
+        settings = {i.imds for i in expand_all(scenario.ec2.instances)}
+        assert {"required", "optional"} <= settings, name
+    accepting = {
+        name: sorted(i.name for i in expand_all(s.ec2.instances) if i.imds == "optional") for name, s in BUILTIN.items()
+    }
+    assert len({tuple(names) for names in accepting.values()}) == len(accepting)

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from cloudinspect.cloud import Emulator
+from cloudinspect.cloud import Emulator, Scenario, start_emulator
 from cloudinspect.cloud.inventory import count_resources
 from cloudinspect.cloud.scenario import expand_all
+from cloudinspect.cloud.series import WINDOW_END
 
 pytestmark = pytest.mark.e2e
 
@@ -149,3 +150,135 @@ def test_list_metrics_filters_by_dimension_name_alone(emulator: Factory) -> None
     )
     names = {d["Value"] for page in pages for m in page["Metrics"] for d in m["Dimensions"]}
     assert {"order-processor", "fraud-scorer"} <= names
+
+
+def _instances_by_id(emu: Emulator) -> dict[str, tuple[str, str]]:
+    """Instance id -> (Name tag, state)."""
+    pages = emu.client("ec2").get_paginator("describe_instances").paginate()
+    return {
+        i["InstanceId"]: (next(t["Value"] for t in i["Tags"] if t["Key"] == "Name"), i["State"]["Name"])
+        for page in pages
+        for r in page["Reservations"]
+        for i in r["Instances"]
+    }
+
+
+@pytest.mark.parametrize("scenario", ["startup", "baseline", "scale"])
+def test_instance_metadata_options_follow_the_scenario(emulator: Factory, scenario: str) -> None:
+    """Each instance (Auto Scaling ones too, named after their group) has the scenario's `imds` setting."""
+    emu = emulator(scenario)
+    assert emu.scenario is not None
+    seen: dict[str, set[tuple[str, str]]] = {}
+    for page in emu.client("ec2").get_paginator("describe_instances").paginate():
+        for reservation in page["Reservations"]:
+            for instance in reservation["Instances"]:
+                name = next(t["Value"] for t in instance["Tags"] if t["Key"] == "Name")
+                options = instance["MetadataOptions"]
+                seen.setdefault(name, set()).add((options["HttpTokens"], options["HttpEndpoint"]))
+    expected = {i.name: i.imds for i in expand_all(emu.scenario.ec2.instances)}
+    expected |= {g.name: g.imds for g in expand_all(emu.scenario.autoscaling.groups) if g.desired}
+    as_aws = {
+        "required": ("required", "enabled"),
+        "optional": ("optional", "enabled"),
+        "disabled": ("optional", "disabled"),
+    }
+    assert seen == {name: {as_aws[imds]} for name, imds in expected.items()}
+
+
+def test_stopped_instances_stay_registered_as_unused_targets(emulator: Factory) -> None:
+    """Registered while running, then stopped: moto (like AWS) reports such a target 'unused'."""
+    emu = emulator("baseline")
+    elb = emu.client("elbv2")
+    instances = _instances_by_id(emu)
+    health = {}
+    for group in ["staging-web-tg", "legacy-admin-tg"]:
+        arn = elb.describe_target_groups(Names=[group])["TargetGroups"][0]["TargetGroupArn"]
+        for desc in elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]:
+            target = desc["TargetHealth"]
+            health[instances[desc["Target"]["Id"]]] = (target["State"], target.get("Reason"))
+    assert health == {
+        ("staging-web-01", "running"): ("healthy", None),
+        ("staging-web-02", "running"): ("healthy", None),
+        ("staging-web-03", "stopped"): ("unused", "Target.InvalidState"),
+        ("legacy-win-01", "stopped"): ("unused", "Target.InvalidState"),
+    }
+
+
+def test_task_definition_container_settings(emulator: Factory) -> None:
+    ecs = emulator("baseline").client("ecs")
+    agent = ecs.describe_task_definition(taskDefinition="datadog-agent")["taskDefinition"]
+    assert agent["requiresCompatibilities"] == ["EC2"]
+    assert agent["containerDefinitions"][0]["privileged"] is True
+    orders = ecs.describe_task_definition(taskDefinition="orders-api")["taskDefinition"]["containerDefinitions"][0]
+    assert orders["readonlyRootFilesystem"] is True
+    assert orders["user"] == "1000"
+    assert not orders.get("privileged")
+
+
+def _log_events_after(emu: Emulator, after_ms: int) -> list[tuple[str, int]]:
+    logs = emu.client("logs")
+    found = []
+    for page in logs.get_paginator("describe_log_groups").paginate():
+        for group in page["logGroups"]:
+            name = group["logGroupName"]
+            events = logs.filter_log_events(logGroupName=name, startTime=after_ms + 1, limit=10)["events"]
+            found += [(name, e["timestamp"]) for e in events]
+    return found
+
+
+def _datapoints_after(emu: Emulator, after: datetime) -> list[tuple[str, datetime]]:
+    cw = emu.client("cloudwatch")
+    metrics = [m for page in cw.get_paginator("list_metrics").paginate() for m in page["Metrics"]]
+    found = []
+    for start in range(0, len(metrics), 500):
+        queries = [
+            {"Id": f"m{k}", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "SampleCount"}}
+            for k, metric in enumerate(metrics[start : start + 500])
+        ]
+        results = cw.get_metric_data(
+            MetricDataQueries=queries, StartTime=after + timedelta(seconds=1), EndTime=after + timedelta(days=2)
+        )["MetricDataResults"]
+        found += [(r["Label"], stamp) for r in results for stamp in r["Timestamps"]]
+    return found
+
+
+@pytest.mark.parametrize("scenario", ["startup", "baseline", "scale"])
+def test_no_log_event_or_datapoint_after_the_window(emulator: Factory, scenario: str) -> None:
+    """Nothing is later than the data window's end (anchor - 5 min), so nothing is in the future either."""
+    emu = emulator(scenario)
+    assert emu.seed_report is not None
+    end = emu.seed_report.anchor - WINDOW_END
+    end_ms = int(end.timestamp() * 1000)
+    assert _log_events_after(emu, end_ms) == []
+    assert _datapoints_after(emu, end) == []
+    # The same queries do see the data just before the end of the window.
+    assert _log_events_after(emu, end_ms - 3_600_000)
+    assert _datapoints_after(emu, end - timedelta(hours=1))
+
+
+def test_long_invocations_end_inside_the_window() -> None:
+    """A function that always runs into its 15-minute timeout: even the last invocations end in the window."""
+    activity = {
+        "invocations": {"base": 2},
+        "duration_ms": {"base": 890_000},
+        "timeout_rate": 1.0,
+        "log_invocations": 2000,
+    }
+    scenario = Scenario.model_validate(
+        {
+            "name": "long-runs",
+            "description": "One slow function that always times out.",
+            "iam": {"roles": [{"name": "slow-role", "trust": ["lambda.amazonaws.com"]}]},
+            "lambda": {"functions": [{"name": "slow", "role": "slow-role", "timeout": 900, "activity": activity}]},
+        }
+    )
+    with start_emulator(scenario) as emu:
+        assert emu.seed_report is not None
+        end_ms = int((emu.seed_report.anchor - WINDOW_END).timestamp() * 1000)
+        pages = emu.client("logs").get_paginator("filter_log_events").paginate(logGroupName="/aws/lambda/slow")
+        events = [e for page in pages for e in page["events"]]
+    starts = {e["message"].split()[2]: e["timestamp"] for e in events if e["message"].startswith("START")}
+    ends = {e["message"].split()[2]: e["timestamp"] for e in events if e["message"].startswith("END")}
+    assert len(starts) == len(ends) == 2000
+    assert max(e["timestamp"] for e in events) <= end_ms
+    assert all(ends[rid] - starts[rid] >= 900_000 for rid in starts)

@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
+from cloudinspect.cloud.scenario import Imds, Scenario, expand_all
+
 T = TypeVar("T")
 
 
@@ -26,3 +28,25 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 def dumps(document: Any) -> str:
     """A policy document as compact JSON."""
     return json.dumps(document, separators=(",", ":"))
+
+
+def metadata_options(imds: Imds) -> dict[str, str]:
+    """EC2 MetadataOptions for a scenario's `imds` setting."""
+    if imds == "disabled":
+        return {"HttpEndpoint": "disabled", "HttpTokens": "optional"}
+    return {"HttpEndpoint": "enabled", "HttpTokens": imds}
+
+
+def stopped_targets(scenario: Scenario) -> set[str]:
+    """Stopped instances that a target group selects: launched running, registered, and only then stopped.
+
+    AWS (and moto) register only running instances; one that stops afterwards stays registered and reports
+    'unused' (Target.InvalidState), which is how a stopped instance behind a load balancer looks. So the EC2
+    seeder leaves these running and the ELBv2 seeder stops them once they are registered.
+    """
+    groups = expand_all(scenario.elbv2.target_groups)
+    return {
+        i.name
+        for i in expand_all(scenario.ec2.instances)
+        if i.state == "stopped" and any(tg.selects(i.name) for tg in groups)
+    }

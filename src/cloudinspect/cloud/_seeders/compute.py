@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloudinspect.cloud._seeders._util import tag_list
+from cloudinspect.cloud._seeders._util import metadata_options, stopped_targets, tag_list
 from cloudinspect.cloud.scenario import (
     AutoScalingGroup,
     ElasticIp,
@@ -110,6 +110,7 @@ def _seed_instances(ctx: SeedContext) -> None:
     ec2 = ctx.client("ec2")
     section = ctx.scenario.ec2
     instances = expand_all(section.instances)
+    stopped_later = stopped_targets(ctx.scenario)
     for key_name in sorted({i.key_name for i in instances if i.key_name}):
         ec2.create_key_pair(KeyName=key_name)
     for role in sorted({i.iam_role for i in instances if i.iam_role}):
@@ -136,6 +137,7 @@ def _seed_instances(ctx: SeedContext) -> None:
             "SubnetId": ctx.id("subnet", inst.subnet),
             "SecurityGroupIds": [ctx.id("security_group", g) for g in inst.security_groups],
             "Monitoring": {"Enabled": inst.monitoring},
+            "MetadataOptions": metadata_options(inst.imds),
             "BlockDeviceMappings": [
                 {
                     "DeviceName": "/dev/xvda",
@@ -170,7 +172,7 @@ def _seed_instances(ctx: SeedContext) -> None:
                 Domain="vpc", TagSpecifications=_tags("elastic-ip", inst.tags, f"{inst.name}-eip")
             )
             ec2.associate_address(AllocationId=allocation["AllocationId"], InstanceId=instance_id)
-        if inst.state == "stopped":
+        if inst.state == "stopped" and inst.name not in stopped_later:
             ec2.stop_instances(InstanceIds=[instance_id])
         elif inst.state == "terminated":
             ec2.terminate_instances(InstanceIds=[instance_id])
@@ -217,7 +219,11 @@ def seed_autoscaling(ctx: SeedContext) -> None:
         template = f"{group.name}-lt"
         ec2.create_launch_template(
             LaunchTemplateName=template,
-            LaunchTemplateData={"ImageId": group.image, "InstanceType": group.instance_type},
+            LaunchTemplateData={
+                "ImageId": group.image,
+                "InstanceType": group.instance_type,
+                "MetadataOptions": metadata_options(group.imds),
+            },
         )
         autoscaling.create_auto_scaling_group(
             AutoScalingGroupName=group.name,
@@ -230,5 +236,9 @@ def seed_autoscaling(ctx: SeedContext) -> None:
                 {"Key": k, "Value": v, "PropagateAtLaunch": True} for k, v in {"Name": group.name, **group.tags}.items()
             ],
         )
+        # moto launches the group's instances without the template's metadata options: apply them as AWS would.
+        described = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group.name])
+        for instance in described["AutoScalingGroups"][0]["Instances"]:
+            ec2.modify_instance_metadata_options(InstanceId=instance["InstanceId"], **metadata_options(group.imds))
 
     ctx.map(create, expand_all(ctx.scenario.autoscaling.groups))

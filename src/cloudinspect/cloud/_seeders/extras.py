@@ -104,6 +104,12 @@ def seed_ecs(ctx: SeedContext) -> None:
             "essential": True,
             "environment": [{"name": k, "value": v} for k, v in td.env.items()],
         }
+        if td.privileged:
+            container["privileged"] = True
+        if td.readonly_root_filesystem:
+            container["readonlyRootFilesystem"] = True
+        if td.user:
+            container["user"] = td.user
         if td.port:
             container["portMappings"] = [{"containerPort": td.port, "protocol": "tcp"}]
         if td.log_group:
@@ -118,7 +124,7 @@ def seed_ecs(ctx: SeedContext) -> None:
         args: dict[str, Any] = {
             "family": td.family,
             "networkMode": "awsvpc",
-            "requiresCompatibilities": ["FARGATE"],
+            "requiresCompatibilities": [td.compatibility],
             "cpu": str(td.cpu),
             "memory": str(td.memory),
             "containerDefinitions": [container],

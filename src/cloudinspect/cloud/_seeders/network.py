@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Any
 
-from cloudinspect.cloud._seeders._util import tag_list
+from cloudinspect.cloud._seeders._util import stopped_targets, tag_list
 from cloudinspect.cloud.scenario import HostedZone, LoadBalancer, TargetGroup, expand_all
 from cloudinspect.cloud.seed import SeedContext, seeder
 
 
 @seeder("elbv2", after=("ec2",))
 def seed_elbv2(ctx: SeedContext) -> None:
-    """Target groups (instances matched by name), load balancers, listeners with certificates."""
+    """Target groups (instances matched by name), load balancers, listeners with certificates.
+
+    Stopped instances are registered while still running and stopped afterwards, so that they report 'unused'.
+    """
     elb = ctx.client("elbv2")
     instances = ctx.ids("instance")
     states = {i.name: i.state for i in expand_all(ctx.scenario.ec2.instances)}
+    registrable = {name for name, state in states.items() if state != "terminated"}
 
     def create_group(tg: TargetGroup) -> None:
         args: dict[str, Any] = {
@@ -31,12 +34,14 @@ def seed_elbv2(ctx: SeedContext) -> None:
             args["Tags"] = tag_list(tg.tags)
         arn = elb.create_target_group(**args)["TargetGroups"][0]["TargetGroupArn"]
         ctx.put_id("target_group_arn", tg.name, arn)
-        names = sorted(n for n in instances if any(fnmatch.fnmatchcase(n, p) for p in tg.targets))
-        targets = [{"Id": instances[n], "Port": tg.port} for n in names if states.get(n) == "running"]
-        if targets:
-            elb.register_targets(TargetGroupArn=arn, Targets=targets)
+        names = sorted(n for n in instances if n in registrable and tg.selects(n))
+        if names:
+            elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": instances[n], "Port": tg.port} for n in names])
 
     ctx.map(create_group, expand_all(ctx.scenario.elbv2.target_groups))
+    to_stop = sorted(stopped_targets(ctx.scenario))
+    if to_stop:
+        ctx.client("ec2").stop_instances(InstanceIds=[instances[n] for n in to_stop])
 
     load_balancers = expand_all(ctx.scenario.elbv2.load_balancers)
     acm = ctx.client("acm")

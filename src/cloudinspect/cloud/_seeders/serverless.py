@@ -13,7 +13,7 @@ from typing import Any
 
 from cloudinspect.cloud.scenario import LambdaActivity, LambdaFunction, LogGroup, LogMessage, expand_all
 from cloudinspect.cloud.seed import SeedContext, seeder
-from cloudinspect.cloud.series import spread_times, stable_rng
+from cloudinspect.cloud.series import WINDOW_END, spread_times, stable_rng
 
 Event = tuple[int, str]
 """(timestamp in ms, message)"""
@@ -86,8 +86,14 @@ def _error_parts(error: str) -> tuple[str, str]:
     return kind.strip(), message.strip()
 
 
-def _invocation_lines(fn: LambdaFunction, act: LambdaActivity, ts: datetime, rng: random.Random) -> list[Event]:
-    """The log lines one invocation writes: START, app lines, error/timeout, END, REPORT."""
+def _invocation_lines(
+    fn: LambdaFunction, act: LambdaActivity, ts: datetime, latest: datetime, rng: random.Random
+) -> list[Event]:
+    """The log lines one invocation writes: START, app lines, error/timeout, END, REPORT.
+
+    An invocation that would still be running at `latest` (the end of the data window) starts earlier instead,
+    so that its END and REPORT lines are never later than the rest of the data.
+    """
     rid = _request_id(rng)
     roll = rng.random()
     outcome = "timeout" if roll < act.timeout_rate else "error" if roll < act.timeout_rate + act.error_rate else "ok"
@@ -102,6 +108,7 @@ def _invocation_lines(fn: LambdaFunction, act: LambdaActivity, ts: datetime, rng
     used_mb = int(min(fn.memory, max(30, used)))
     python = fn.runtime.startswith("python")
     node = fn.runtime.startswith("nodejs")
+    ts = min(ts, latest - timedelta(milliseconds=math.ceil(duration) + 2))
     t0 = int(ts.timestamp() * 1000)
     lines: list[Event] = [(t0, f"START RequestId: {rid} Version: $LATEST")]
     order = rng.randrange(10_000, 99_999)
@@ -154,10 +161,11 @@ def _lambda_streams(ctx: SeedContext, fn: LambdaFunction) -> dict[str, list[Even
     streams: dict[str, list[Event]] = {}
     per_stream = max(1, act.log_invocations // 8)
     stream = ""
+    latest = ctx.anchor - WINDOW_END
     for k, ts in enumerate(spread_times(ctx.anchor, act.log_invocations, rng)):
         if k % per_stream == 0:
             stream = f"{ts:%Y/%m/%d}/[$LATEST]{rng.getrandbits(128):032x}"
-        streams.setdefault(stream, []).extend(_invocation_lines(fn, act, ts, rng))
+        streams.setdefault(stream, []).extend(_invocation_lines(fn, act, ts, latest, rng))
     return streams
 
 
