@@ -120,6 +120,17 @@ _LOADED: dict[tuple[str, int, int], _Loaded] = {}
 _LOAD_LOCK = threading.Lock()
 
 
+def default_threads() -> int:
+    """Generation threads by default: half the cores.
+
+    llama.cpp's threads synchronise on every token, so when one is descheduled the others wait: on a 2-core
+    machine with anything else running, 2 threads generate at a third of the speed of 1 (benchmarks/local_model.py;
+    BENCHMARKS.md), while 1 thread loses only ~10% when the machine is idle. Prompt processing (batched) still
+    uses every core.
+    """
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 def _load(path: str, n_ctx: int, n_threads: int) -> _Loaded:
     key = (path, n_ctx, n_threads)
     with _LOAD_LOCK:
@@ -138,7 +149,7 @@ def _load(path: str, n_ctx: int, n_threads: int) -> _Loaded:
                         model_path=path,
                         n_ctx=n_ctx,
                         n_threads=n_threads,
-                        n_threads_batch=n_threads,
+                        n_threads_batch=max(n_threads, os.cpu_count() or 1),
                         verbose=False,
                     )
             except Exception:
@@ -209,7 +220,9 @@ class LlamaCppChatModel(BaseChatModel):
     model_path: str
     model_name: str = Field(description="Name reported in response metadata.")
     n_ctx: int = 2048
-    n_threads: int | None = Field(None, description="CPU threads (default: os.cpu_count()).")
+    n_threads: int | None = Field(
+        None, description="Generation threads (default: half the cores, see default_threads)."
+    )
     chat: bool = Field(True, description="Use the chat template; False for base models (completion-style).")
     completion_cue: str = Field("", description="Text a base model's prompt ends with and its reply starts with.")
     temperature: float | None = None
@@ -233,7 +246,7 @@ class LlamaCppChatModel(BaseChatModel):
         }
 
     def _loaded(self) -> _Loaded:
-        return _load(self.model_path, self.n_ctx, self.n_threads or os.cpu_count() or 1)
+        return _load(self.model_path, self.n_ctx, self.n_threads or default_threads())
 
     def _request(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
         request: dict[str, Any] = {
