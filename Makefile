@@ -14,13 +14,24 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 # The built llama-cpp-python wheel is cached by uv (~/.cache/uv), so later installs take seconds.
 
-.PHONY: install demo test lint typecheck unit bench clean help
+.PHONY: install system-deps demo test lint typecheck unit bench clean help
 
 help:
 	@echo "make demo   install into .venv and show the embedded default (emulated AWS account, catalogue, models)"
 	@echo "make test   install into .venv and run the whole suite (lint, types, tests)"
 
-$(STAMP): pyproject.toml uv.lock
+# The process sandbox isolates generated code with bubblewrap (Linux namespaces). Install it from the
+# distribution when we can (root + apt); otherwise the sandbox falls back to unshare and says so.
+system-deps:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing bubblewrap (apt)"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	  else \
+	    echo "note: bubblewrap (bwrap) is not installed; install it for the strongest sandbox isolation"; \
+	  fi; }
+
+$(STAMP): pyproject.toml uv.lock | system-deps
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
 	@echo "installing locked dependencies into $(VENV) (first run builds llama-cpp-python: ~4 min on 2 cores)"
