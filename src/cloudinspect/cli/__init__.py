@@ -1,8 +1,9 @@
 """The `cloudinspect` command line.
 
 Each command group is a module in this package that defines `app: typer.Typer` and `NAME: str`;
-`build_app()` mounts every such module, so a new group needs no edit here. Modules keep heavy imports
-inside their commands so that `cloudinspect --help` stays fast.
+`build_app()` mounts every such module, so a new group needs no edit here. A module may also define
+`COMMANDS`, a list of functions mounted as top-level commands (`cloudinspect generate`). Modules keep
+heavy imports inside their commands so that `cloudinspect --help` stays fast.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def build_app() -> typer.Typer:
         name = getattr(module, "NAME", None)
         if isinstance(sub, typer.Typer) and isinstance(name, str):
             root.add_typer(sub, name=name)
+        for command in getattr(module, "COMMANDS", ()):
+            root.command()(command)
     return root
 
 

@@ -253,3 +253,10 @@ def _llamacpp(spec: ModelSpec) -> BaseChatModel:
         seed=p.seed,
     )
     return LlamaCppChatModel(**kwargs, **_common(spec))
+
+
+@provider(Provider.replay)
+def _replay(spec: ModelSpec) -> BaseChatModel:
+    from cloudinspect.models.replay import ReplayChatModel
+
+    return ReplayChatModel.from_file(spec.model, **_common(spec))

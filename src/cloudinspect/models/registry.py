@@ -169,7 +169,13 @@ def load_registry(extra_files: Iterable[Path] | None = None, *, include_builtin:
 
 
 def get_spec(model_id: str, extra_files: Iterable[Path] | None = None) -> ModelSpec:
-    """One model's spec by id; UnknownIdError (with close matches) when no file defines it."""
+    """One model's spec by id; UnknownIdError (with close matches) when no file defines it.
+
+    `replay:PATH` needs no registry entry: it names a file of recorded replies (see `models.replay`)."""
+    from cloudinspect.models.replay import REPLAY_PREFIX, replay_spec
+
+    if model_id.startswith(REPLAY_PREFIX):
+        return replay_spec(model_id.removeprefix(REPLAY_PREFIX))
     return load_registry(extra_files)[model_id]
 
 

@@ -47,6 +47,7 @@ class Provider(StrEnum):
     ollama = "ollama"
     openai_compatible = "openai_compatible"
     llamacpp = "llamacpp"
+    replay = "replay"
 
 
 HOSTED_PROVIDERS = frozenset({Provider.openai, Provider.anthropic, Provider.bedrock})
@@ -228,8 +229,8 @@ class ModelSpec(_Strict):
 
     @property
     def is_local(self) -> bool:
-        """Runs on this machine (llama.cpp, Ollama, or an OpenAI-compatible server on loopback)."""
-        if self.provider in (Provider.llamacpp, Provider.ollama):
+        """Runs on this machine (llama.cpp, Ollama, replay, or an OpenAI-compatible server on loopback)."""
+        if self.provider in (Provider.llamacpp, Provider.ollama, Provider.replay):
             return True
         if self.provider is Provider.openai_compatible and self.parameters.base_url:
             return urlparse(self.parameters.base_url).hostname in _LOCAL_HOSTS
