@@ -1,6 +1,7 @@
 """Static review of generated inspection code: syntax, formatting and imports, API calls against botocore's
 models, read-only enforcement, Bandit, and the least-privilege IAM policy the code needs."""
 
+from cloudinspect.review.pipeline import review_code, review_file
 from cloudinspect.review.types import (
     ApiCall,
     Change,
@@ -25,4 +26,6 @@ __all__ = [
     "Severity",
     "register_check",
     "registered_checks",
+    "review_code",
+    "review_file",
 ]

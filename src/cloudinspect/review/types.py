@@ -56,6 +56,11 @@ class ApiCall(BaseModel):
     valid: bool = Field(description="Service and operation exist in botocore's models.")
     read_only: bool | None = Field(default=None, description="Set by the read_only check; None if not judged.")
     params: list[str] = Field(default_factory=list, description="Keyword parameter names passed, where literal.")
+    values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Literal values of keyword parameters where known (str, number, bool, None, lists of those), "
+        "e.g. {'WithDecryption': True}.",
+    )
 
 
 class Change(BaseModel):
