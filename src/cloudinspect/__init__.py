@@ -24,6 +24,8 @@ _EXPORTS = {
     "get_scenario": "cloudinspect.cloud",
     "parse_target": "cloudinspect.cloud",
     "Target": "cloudinspect.cloud",
+    "generate_code": "cloudinspect.generation",
+    "CodeArtifact": "cloudinspect.generation",
     "get_model": "cloudinspect.models",
     "get_spec": "cloudinspect.models",
     "load_registry": "cloudinspect.models",
@@ -35,12 +37,14 @@ _EXPORTS = {
 
 __all__ = [
     "CloudInspectError",
+    "CodeArtifact",
     "InputError",
     "InspectionPrompt",
     "ModelSpec",
     "Target",
     "__version__",
     "compare_outputs",
+    "generate_code",
     "get_model",
     "get_scenario",
     "get_spec",
