@@ -278,6 +278,47 @@ def test_botocore_customisations_are_accepted() -> None:
     assert rules(code) == []
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        's3.copy_object(Bucket="b", Key="k", CopySource="a/k")',
+        's3.upload_part_copy(Bucket="b", Key="k", CopySource={"Bucket": "a", "Key": "k"}, PartNumber=1, UploadId="u")',
+        'boto3.resource("s3").Object("b", "k").copy_from(CopySource={"Bucket": "a", "Key": "k", "VersionId": "1"})',
+        's3.head_object(Bucket="b", Key="k", SSECustomerAlgorithm="AES256", SSECustomerKey=b"0" * 32)',
+        's3.get_object(Bucket="b", Key="k", SSECustomerAlgorithm="AES256", SSECustomerKey=b"k")',
+        's3.copy_object(Bucket="b", Key="k", CopySource="a/k", CopySourceSSECustomerKey=bytearray(b"k"))',
+        'boto3.client("ec2").run_instances(ImageId="ami-1", MinCount=1, MaxCount=1, UserData=b"#!/bin/sh")',
+        's3.put_object(Bucket="b", Key="k", Body=open("f", "rb"))',
+        's3.put_object(Bucket="b", Key="k", Body=io.BytesIO(b"x"))',
+        's3.put_object(Bucket="b", Key="k", Body=bytearray(3))',
+        'boto3.client("dynamodb").get_item(TableName="t", Key={"pk": {"B": bytearray(b"x")}})',
+        's3.head_object(Bucket="b", Key="k", IfModifiedSince=True)',
+        'boto3.client("cloudwatch").get_metric_statistics(Namespace="n", MetricName="m", StartTime=datetime.now(), '
+        'EndTime=time.time(), Period=True, Statistics=("Average",))',
+    ],
+)
+def test_what_botocore_accepts_at_run_time_is_not_a_wrong_type(call: str) -> None:
+    code = f"import io\nimport time\nfrom datetime import datetime\nimport boto3\ns3 = boto3.client('s3')\n{call}\n"
+    assert [r for r in rules(code) if r[0].startswith("api.")] == []
+
+
+@pytest.mark.parametrize(
+    ("call", "got"),
+    [
+        ('ssm.get_parameter(Name=b"/x")', "got bytes"),  # only botocore's own handlers encode bytes
+        ('ssm.get_parameter(Name=Decimal("1"))', "got a decimal"),
+        ('ssm.get_parameter(Name=open("f"))', "got a file"),
+        ('ssm.get_parameter(Name="/x", WithDecryption=bytearray(1))', "got a bytearray"),
+        ('s3.list_objects_v2(Bucket="b", ExpectedBucketOwner=b"1")', "got bytes"),
+    ],
+)
+def test_types_botocore_rejects_are_still_wrong(call: str, got: str) -> None:
+    code = f"from decimal import Decimal\nimport boto3\nssm = boto3.client('ssm')\ns3 = boto3.client('s3')\n{call}\n"
+    found = [f for f in analyse(code).findings if f.rule == "api.wrong-type"]
+    assert len(found) == 1, analyse(code).findings
+    assert got in found[0].message
+
+
 def test_unknown_values_are_never_judged() -> None:
     code = """
     import json

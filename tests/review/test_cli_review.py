@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -159,3 +160,91 @@ def test_review_reads_standard_input() -> None:
     )
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["findings"][0]["rule"] == "api.unknown-parameter"
+
+
+# --- --refresh-iam-data ---------------------------------------------------------------------------------------
+
+REFERENCE = Path(__file__).parent.parent / "fixtures" / "iam" / "servicereference"
+
+
+@pytest.fixture
+def iam_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    from cloudinspect.config import get_settings
+
+    monkeypatch.setenv("CLOUDINSPECT_CACHE_DIR", str(tmp_path / "cache"))
+    get_settings.cache_clear()
+    yield tmp_path / "cache" / "iam" / "service-reference.json"
+    get_settings.cache_clear()
+
+
+def _fixture_fetch(url: str) -> bytes:
+    from cloudinspect.review.access import SERVICE_REFERENCE_URL
+
+    files = {
+        SERVICE_REFERENCE_URL: REFERENCE / "index.json",
+        "https://servicereference.us-east-1.amazonaws.com/v1/s3/s3.json": REFERENCE / "s3.json",
+        "https://servicereference.us-east-1.amazonaws.com/v1/sqs/sqs.json": REFERENCE / "sqs.json",
+    }
+    return files[url].read_bytes()
+
+
+def _offline(url: str) -> bytes:
+    raise OSError("[Errno 101] Network is unreachable")
+
+
+def test_refresh_iam_data_alone_fills_the_cache(iam_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cloudinspect.review import access
+
+    monkeypatch.setattr(access, "_default_fetch", _fixture_fetch)
+    result = CliRunner().invoke(build_app(), ["review", "--refresh-iam-data"])
+    assert result.exit_code == 0, result.output
+    assert "refreshed the IAM data: 2 service(s)" in result.output
+    assert iam_cache.is_file()
+    assert access.operation_access("s3", "RenameObject").source == "service-reference"
+
+
+def test_refresh_iam_data_offline_fails_clearly(iam_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cloudinspect.review import access
+
+    monkeypatch.setattr(access, "_default_fetch", _offline)
+    result = CliRunner().invoke(build_app(), ["review", "--refresh-iam-data"])
+    assert result.exit_code == 1
+    assert "cannot refresh the IAM data" in result.output
+    assert "Network is unreachable" in result.output
+    assert not iam_cache.exists()
+
+
+def test_refresh_failure_does_not_break_the_review(
+    iam_cache: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from cloudinspect.review import access
+
+    monkeypatch.setattr(access, "_default_fetch", _offline)
+    script = tmp_path / "clean.py"
+    script.write_text(CLEAN, encoding="utf-8")
+    result = CliRunner().invoke(build_app(), ["review", str(script), "--json", "--refresh-iam-data"])
+    assert result.exit_code == 1  # the refresh failed, although the review is ok
+    data = json.loads(result.stdout)
+    assert data["ok"] is True
+    assert data["iam_policy"]["Statement"][0]["Action"] == ["s3:ListAllMyBuckets"]
+    assert "cannot refresh the IAM data" in result.stderr
+
+
+def test_normal_review_never_fetches(iam_cache: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from cloudinspect.review import access
+
+    def forbidden(url: str) -> bytes:
+        raise AssertionError(f"a normal review fetched {url}")
+
+    monkeypatch.setattr(access, "_default_fetch", forbidden)
+    script = tmp_path / "clean.py"
+    script.write_text(CLEAN, encoding="utf-8")
+    result = CliRunner().invoke(build_app(), ["review", str(script), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["ok"] is True
+
+
+def test_review_without_file_or_refresh_is_bad_input() -> None:
+    proc = cli("review")
+    assert proc.returncode == 2
+    assert "no script to review" in proc.stderr

@@ -24,7 +24,14 @@ def _no_refreshed_reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     get_settings.cache_clear()
 
 
-def call(service: str, operation: str, *, valid: bool = True, params: list[str] | None = None) -> ApiCall:
+def call(
+    service: str,
+    operation: str,
+    *,
+    valid: bool = True,
+    params: list[str] | None = None,
+    values: dict[str, object] | None = None,
+) -> ApiCall:
     return ApiCall(
         service=service,
         operation=operation,
@@ -33,6 +40,7 @@ def call(service: str, operation: str, *, valid: bool = True, params: list[str] 
         col=5,
         valid=valid,
         params=params or [],
+        values=values or {},
     )
 
 
@@ -129,6 +137,45 @@ def test_secret_reads_are_warnings(service: str, operation: str, params: list[st
 def test_ssm_parameter_without_decryption_is_no_secret_read() -> None:
     findings, _ = judge(call("ssm", "GetParameter", params=["Name"]))
     assert findings == []
+
+
+@pytest.mark.parametrize("operation", ["GetParameter", "GetParameters", "GetParametersByPath"])
+@pytest.mark.parametrize(
+    ("values", "secret"),
+    [
+        ({"WithDecryption": True}, True),
+        ({"WithDecryption": False}, False),
+        ({"WithDecryption": None}, False),
+        ({}, True),  # passed, but not a literal: it may decrypt
+    ],
+)
+def test_ssm_decryption_is_judged_by_the_literal_value(operation: str, values: dict[str, object], secret: bool) -> None:
+    findings, _ = judge(call("ssm", operation, params=["Name", "WithDecryption"], values=values))
+    assert [f.rule for f in findings] == (["read_only.secret-read"] if secret else [])
+    if secret and not values:
+        assert "may return decrypted" in findings[0].message
+        assert "not a literal" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("code", "secret"),
+    [
+        ('ssm.get_parameter(Name="/db/password", WithDecryption=True)', True),
+        ('ssm.get_parameter(Name="/db/password", WithDecryption=False)', False),
+        ('ssm.get_parameter(Name="/db/password")', False),
+        ('ssm.get_parameters(Names=["/a", "/b"], WithDecryption=DECRYPT)', False),
+        ('ssm.get_parameters(Names=["/a", "/b"], WithDecryption=os.environ.get("D") == "1")', True),
+        ('ssm.get_parameters_by_path(Path="/app", WithDecryption=False)', False),
+        ('ssm.get_paginator("get_parameters_by_path").paginate(Path="/app", WithDecryption=True)', True),
+        ('ssm.get_paginator("get_parameters_by_path").paginate(Path="/app", WithDecryption=False)', False),
+    ],
+)
+def test_ssm_decryption_in_reviewed_code(code: str, secret: bool) -> None:
+    source = f'import os\nimport boto3\nDECRYPT = False\nssm = boto3.client("ssm")\nprint({code})\n'
+    review = review_code(source)
+    rules = [f.rule for f in review.findings if f.check == "read_only"]
+    assert rules == (["read_only.secret-read"] if secret else []), review.findings
+    assert review.ok
 
 
 @pytest.mark.parametrize(

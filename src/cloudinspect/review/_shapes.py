@@ -2,8 +2,10 @@
 
 Only what is known statically is judged: parameter names always (unless `**kwargs` of unknown content is passed),
 required members, and types where the value is a literal (or a name bound to one). botocore accepts: str for
-string; int (and bool) for integer/long; int or float for float/double; bool for boolean; list or tuple for list;
-dict for structure and map; datetime, a parseable string or a number for timestamp; bytes or str for blob.
+string; int (and bool) for integer/long; int, float or Decimal for float/double; bool for boolean; list or tuple
+for list; dict for structure and map; datetime, a parseable string or a number for timestamp; bytes, bytearray, str
+or a file-like object for blob. botocore's own handlers widen a few parameters (`CONVERTED_PARAMETERS`,
+`BYTES_ACCEPTED`).
 """
 
 from __future__ import annotations
@@ -74,11 +76,11 @@ _EXPECTED = {
     "string": ("a str", {"str"}),
     "integer": ("an int", {"int", "bool"}),
     "long": ("an int", {"int", "bool"}),
-    "float": ("a number", {"int", "float", "bool"}),
-    "double": ("a number", {"int", "float", "bool"}),
+    "float": ("a number", {"int", "float", "bool", "decimal"}),
+    "double": ("a number", {"int", "float", "bool", "decimal"}),
     "boolean": ("a bool", {"bool"}),
-    "timestamp": ("a datetime (or a timestamp string or number)", {"datetime", "int", "float", "str"}),
-    "blob": ("bytes or str", {"bytes", "str"}),
+    "timestamp": ("a datetime (or a timestamp string or number)", {"datetime", "int", "float", "bool", "str"}),
+    "blob": ("bytes, bytearray, str or a file object", {"bytes", "bytearray", "str", "file"}),
     "list": ("a list", {"list"}),
     "structure": ("a dict", {"dict"}),
     "map": ("a dict", {"dict"}),
@@ -273,6 +275,32 @@ PARAMETER_ALIASES: dict[tuple[str, str, str], str] = {
 CONVERTED_PARAMETERS: dict[tuple[str, str], str] = {
     ("s3", "CopySource"): "a str 'bucket/key' or a dict {'Bucket', 'Key', 'VersionId'}",
 }
+# String parameters that botocore's handlers encode before validation, so that they also take bytes:
+# `sse_md5` / `copy_source_sse_md5` (the SSE-C key, base64-encoded for the caller) and `base64_encode_user_data`.
+_SSE_KEY_OPERATIONS = (
+    "HeadObject",
+    "GetObject",
+    "PutObject",
+    "CopyObject",
+    "CreateMultipartUpload",
+    "UploadPart",
+    "UploadPartCopy",
+    "CompleteMultipartUpload",
+    "SelectObjectContent",
+)
+BYTES_ACCEPTED: frozenset[tuple[str, str, str]] = frozenset(
+    {("s3", op, "SSECustomerKey") for op in _SSE_KEY_OPERATIONS}
+    | {("s3", op, "CopySourceSSECustomerKey") for op in ("CopyObject", "UploadPartCopy")}
+    | {("ec2", "RunInstances", "UserData"), ("autoscaling", "CreateLaunchConfiguration", "UserData")}
+)
+_BYTES_KINDS = {"bytes", "bytearray", "str"}
+
+
+def _converted_to_bytes(service: str, operation: str | None, name: str, value: Value) -> bool:
+    """True when botocore encodes this parameter itself and every alternative of the value is bytes or str."""
+    if (service, operation or "", name) not in BYTES_ACCEPTED or not value:
+        return False
+    return all(kind_of(atom) in _BYTES_KINDS for atom in value)
 
 
 def parameter_aliases(service: str, operation: str | None, members: dict[str, Shape]) -> dict[str, str]:
@@ -352,7 +380,11 @@ def check_arguments(
                 )
             )
             continue
-        if check_types and (service, name) not in CONVERTED_PARAMETERS:
+        if (
+            check_types
+            and (service, name) not in CONVERTED_PARAMETERS
+            and not _converted_to_bytes(service, operation, name, arg.value)
+        ):
             problems += ShapeChecker(arg.node).value(arg.value, members[name], arg.name)
     if check_required and shape is not None and not args.opaque and not args.star:
         provided = {aliases.get(n, n) for n in args.names()} | set(fixed) | auto_populated(service, shape)

@@ -1666,6 +1666,10 @@ class _Analyzer:
             return UNKNOWN
         if path == "time.time":
             return (Typed("float"),)
+        if path == "decimal.Decimal":
+            return (Typed("decimal"),)
+        if path in {"io.BytesIO", "io.StringIO"}:
+            return (Typed("file"),)  # what botocore takes for a blob (anything with read())
         if path in {"time.time_ns", "time.monotonic_ns"}:
             return (Typed("int"),)
         if path == "json.dumps":
@@ -1692,8 +1696,10 @@ class _Analyzer:
             if len(first) == 1 and isinstance(first[0], Str) and first[0].value.strip().lstrip("-").isdigit():
                 return (Const(int(first[0].value)),)
             return (Typed("int"),)
-        if name in {"float", "bool", "bytes"}:
+        if name in {"float", "bool", "bytes", "bytearray"}:
             return (Typed(name),)
+        if name == "open":
+            return (Typed("file"),)
         if name == "len":
             return (Typed("int"),)
         if name == "round":

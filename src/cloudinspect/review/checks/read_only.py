@@ -4,6 +4,8 @@ A call is a read when every IAM action it needs has access level Read or List (c
 Write, Permissions management and Tagging are violations (`read_only.mutating-call`, error), whatever the
 method's name. Reads that return secret values (`read_only.secret-read`, warning) and reads charged beyond
 ordinary requests (`read_only.paid-read`, info or warning) are flagged separately (resources/iam/read_only.yaml).
+A secret read that depends on a parameter (ssm `WithDecryption`) is judged by the parameter's literal value
+(`ApiCall.values`): absent or a literal False is not a secret read; True, or a value unknown statically, is.
 Calls that are not valid against botocore's models are the api check's business and are left unjudged.
 
 The check sets `ApiCall.read_only` on the context's calls, so that the review reports the verdict per call.
@@ -18,6 +20,19 @@ from cloudinspect.review.types import ApiCall, Finding, ReviewContext, Severity,
 
 # Only for operations that no IAM data knows: a guess by verb, reported as such.
 _READ_VERBS = ("Describe", "List", "Get", "Head", "BatchGet", "Search", "Lookup", "Query", "Scan")
+
+
+def _secret_read(when_param: str | None, call: ApiCall) -> bool:
+    """Whether a read listed as secret returns secrets here: always without a condition; otherwise when the
+    condition parameter is passed and its value is not a literal False (or None, 0, ""): `WithDecryption=True`
+    or a value unknown statically is a secret read, `WithDecryption=False` or leaving it out is not."""
+    if when_param is None:
+        return True
+    if when_param not in call.params:
+        return False
+    if when_param in call.values:
+        return bool(call.values[when_param])
+    return True
 
 
 @register_check
@@ -84,13 +99,16 @@ class ReadOnlyCheck:
         data = read_only_data()
         found = []
         secret = data.secret_reads.get(call.service, {}).get(call.operation)
-        if secret is not None and (secret.when_param is None or secret.when_param in call.params):
+        if secret is not None and _secret_read(secret.when_param, call):
+            maybe = "" if secret.when_param is None or secret.when_param in call.values else "may "
+            reason = secret.reason if not maybe else secret.reason.replace("returns ", "return ", 1)
             found.append(
                 Finding(
                     check=self.name,
                     rule="read_only.secret-read",
                     severity=Severity.warning,
-                    message=f"`{call.method}` ({call.service} {call.operation}) {secret.reason}",
+                    message=f"`{call.method}` ({call.service} {call.operation}) {maybe}{reason}"
+                    + (f" ({secret.when_param} is not a literal)" if maybe else ""),
                     line=call.line,
                     col=call.col,
                     suggestion="inspect metadata instead of values; never print secrets",
