@@ -1,11 +1,13 @@
-"""The process sandbox against hostile scripts: secrets, host files, network, processes, memory, CPU, disk,
-descriptors, output; and its plumbing (work directory, environment, classification of real failures)."""
+"""The process sandbox against hostile scripts (secrets, host files, network) and its plumbing (work directory,
+environment, classification of real failures). Resource exhaustion (processes, memory, CPU, disk, descriptors,
+output, wall clock) is in the adversarial table: tests/fixtures/hostile/, run by test_adversarial.py."""
 
 from __future__ import annotations
 
 import json
 import os
 import socket
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -15,6 +17,8 @@ import pytest
 
 from cloudinspect.sandbox import Endpoint, ExecResult, Limits, ProcessSandbox, child_environment
 from tests.sandbox.conftest import needs_sandbox
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = needs_sandbox
 
@@ -88,8 +92,8 @@ def test_cannot_read_host_files(planted: Path) -> None:
         f"""
         import json, os
         out = {{}}
-        for path in [{str(planted)!r}, "/root", "/root/.bash_history", "/work/main/pyproject.toml", "/home",
-                     "/etc/shadow", "/etc/passwd", "/work/main/.venv/pyvenv.cfg"]:
+        for path in [{str(planted)!r}, "/root", "/root/.bash_history", {str(REPO / "pyproject.toml")!r}, "/home",
+                     "/etc/shadow", "/etc/passwd", {str(Path(sys.prefix) / "pyvenv.cfg")!r}]:
             try:
                 out[path] = os.listdir(path) if os.path.isdir(path) else open(path).read()[:200]
             except OSError as exc:
@@ -102,13 +106,13 @@ def test_cannot_read_host_files(planted: Path) -> None:
     assert CANARY not in everything(result)
     assert out[str(planted)] == "FileNotFoundError"
     assert out["/root"] == [".pyenv"]  # only the bound interpreter
-    assert out["/work/main/pyproject.toml"] == "FileNotFoundError"
+    assert out[str(REPO / "pyproject.toml")] == "FileNotFoundError"
     assert out["/etc/shadow"] == out["/etc/passwd"] == out["/home"] == "FileNotFoundError"
-    assert out["/work/main/.venv/pyvenv.cfg"].startswith("home")  # the venv is readable (read-only)
+    assert out[str(Path(sys.prefix) / "pyvenv.cfg")].startswith("home")  # the venv is readable (read-only)
 
 
 def test_cannot_write_outside_work_dir(tmp_path: Path) -> None:
-    targets = ["/tmp/escape", "/usr/escape", "/work/main/.venv/escape", "/escape", "/root/.pyenv/escape"]
+    targets = ["/tmp/escape", "/usr/escape", str(Path(sys.prefix) / "escape"), "/escape", "/root/.pyenv/escape"]
     result = run(
         f"""
         import json, os
@@ -161,93 +165,6 @@ print(json.dumps(out))
             listener.accept()  # the canary listener got no connection
     finally:
         listener.close()
-
-
-def test_fork_bomb_is_limited() -> None:
-    start = time.monotonic()
-    result = run(
-        """
-        import os, time
-        children = []
-        while True:
-            pid = os.fork()
-            if pid == 0:
-                time.sleep(30)
-                os._exit(0)
-            children.append(pid)
-        """,
-        processes=16,
-        timeout_s=20,
-    )
-    assert result.status == "error"
-    assert result.error_class == "resource_limit", result.stderr[-500:]
-    assert time.monotonic() - start < 10  # the sleeping children are killed with the run
-
-
-def test_subprocess_spawn_is_limited() -> None:
-    result = run(
-        """
-        import subprocess
-        procs = [subprocess.Popen(["sleep", "30"]) for _ in range(100)]
-        """,
-        processes=8,
-        timeout_s=20,
-    )
-    assert result.error_class == "resource_limit", result.stderr[-500:]
-
-
-def test_memory_hog_is_stopped() -> None:
-    result = run("blob = bytearray(4 * 1024**3)\n", memory_mb=512)
-    assert result.error_class == "resource_limit"
-    assert "MemoryError" in (result.error_message or "")
-
-
-def test_cpu_loop_is_killed_by_rlimit_cpu() -> None:
-    result = run("while True:\n    pass\n", cpu_s=1, timeout_s=20)
-    assert result.status == "killed"
-    assert result.error_class == "resource_limit"
-    assert result.duration_ms < 8000
-
-
-def test_wall_clock_timeout_kills_everything() -> None:
-    result = run(
-        """
-        import os, subprocess, time
-        subprocess.Popen(["sleep", "300"], start_new_session=True)
-        time.sleep(300)
-        """,
-        timeout_s=1.5,
-    )
-    assert result.status == "timeout"
-    assert result.error_class == "timeout"
-    assert result.duration_ms < 6000
-
-
-def test_printing_gigabytes_is_capped() -> None:
-    result = run("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n", stdout_bytes=100_000, timeout_s=20)
-    assert result.status == "killed"
-    assert result.stdout_truncated
-    assert len(result.stdout) <= 100_000
-    assert result.violations[0].kind == "output_limit"
-
-
-def test_disk_fill_is_capped_by_rlimit_fsize() -> None:
-    result = run(
-        """
-        with open("big", "wb") as f:
-            for _ in range(100):
-                f.write(b"x" * 1024 * 1024)
-        """,
-        file_size_mb=2,
-    )
-    assert result.error_class == "resource_limit"
-    assert "File too large" in (result.error_message or "")
-
-
-def test_fd_exhaustion_is_capped() -> None:
-    result = run("files = [open('/dev/null') for _ in range(100000)]\n", open_files=64)
-    assert result.error_class == "resource_limit"
-    assert "Too many open files" in (result.error_message or "")
 
 
 def test_syntax_and_import_errors_and_non_json_output() -> None:

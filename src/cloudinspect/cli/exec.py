@@ -34,8 +34,12 @@ def exec(  # the command is `cloudinspect exec`
         str,
         typer.Option("--isolation", help="full (no network but the bridge to the endpoint) or none (host network)."),
     ] = "full",
+    sandbox: Annotated[
+        str,
+        typer.Option("--sandbox", help="process (default), docker, or auto (process where it works, else docker)."),
+    ] = "process",
 ) -> None:
-    """Run a script in the process sandbox against a target: read-only, isolated, limited, measured."""
+    """Run a script in a sandbox against a target: read-only, isolated, limited, measured."""
     from cloudinspect.catalog import parse_var_options
     from cloudinspect.errors import InputError, Problem
     from cloudinspect.sandbox import Limits, execute
@@ -56,6 +60,7 @@ def exec(  # the command is `cloudinspect exec`
         variables=variables,
         limits=Limits(timeout_s=timeout),
         isolation="full" if isolation == "full" else "none",
+        sandbox=sandbox,
     )
     if as_json:
         print_json(result.model_dump(mode="json"))

@@ -15,7 +15,13 @@ from cloudinspect.sandbox.result import ErrorClass
 
 _FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line \d+')
 _CLIENT_ERROR = re.compile(r"An error occurred \((?P<code>[^)]+)\) when calling the (?P<op>\w+) operation")
-_RESOURCE_ERRNO = ("Too many open files", "File too large", "No space left on device", "Cannot allocate memory")
+_RESOURCE_ERRNO = (
+    "Too many open files",
+    "File too large",
+    "No space left on device",
+    "Cannot allocate memory",
+    "can't start new thread",  # RLIMIT_NPROC counts threads
+)
 
 _SYNTAX = {"SyntaxError", "IndentationError", "TabError"}
 _IMPORT = {"ImportError", "ModuleNotFoundError"}

@@ -15,7 +15,7 @@ from typing import Any
 
 from cloudinspect.cloud.target import AwsTarget, EmulatorTarget, EndpointTarget, parse_target
 from cloudinspect.errors import InputError
-from cloudinspect.sandbox.base import Endpoint, Isolation, Limits, get_sandbox
+from cloudinspect.sandbox.base import Endpoint, Isolation, Limits, SandboxError, get_sandbox
 from cloudinspect.sandbox.result import ExecResult
 
 AnyTarget = EmulatorTarget | EndpointTarget | AwsTarget
@@ -50,6 +50,24 @@ def aws_env(target: AwsTarget, session_factory: Callable[..., Any] | None = None
     return env
 
 
+def choose_sandbox(name: str) -> str:
+    """The sandbox to use for `name`: itself, or for "auto" the process sandbox when a namespace tool is
+    installed, else Docker when a daemon answers (the process sandbox's error otherwise)."""
+    if name != "auto":
+        return name
+    from cloudinspect.sandbox.docker import docker_available
+    from cloudinspect.sandbox.process import which_backend
+
+    try:
+        which_backend()
+    except SandboxError as exc:
+        available, reason = docker_available()
+        if available:
+            return "docker"
+        raise SandboxError(f"{exc}; and {reason}") from None
+    return "process"
+
+
 def execute(
     code: str,
     target: str | AnyTarget,
@@ -62,17 +80,22 @@ def execute(
 ) -> ExecResult:
     """Run `code` in the named sandbox against `target` (a Target or 'emulator:X' / 'endpoint:URL' / 'aws:P').
 
+    `sandbox`: a registered name ("process", "docker") or "auto" (see `choose_sandbox`).
     `variables` reach the script as JSON in CLOUDINSPECT_VARS. `isolation='none'` lets the child use the host
     network (never chosen implicitly). `allow(service, operation)` is the bridge's policy (default: reads only).
     """
     parsed = parse_target(target) if isinstance(target, str) else target
-    runner = get_sandbox(sandbox)
+    runner = get_sandbox(choose_sandbox(sandbox))
     with contextlib.ExitStack() as stack:
         if isinstance(parsed, EmulatorTarget):
             from cloudinspect.cloud import start_emulator
 
             emulator = stack.enter_context(start_emulator(parsed.scenario))
             env, endpoint = emulator.env(), Endpoint(emulator.endpoint_url, allow)
+            if sandbox == "warm":  # the endpoint dies with this call: so does its pool
+                from cloudinspect.sandbox.pool import close_pools
+
+                stack.callback(close_pools, emulator.endpoint_url)
         elif isinstance(parsed, EndpointTarget):
             env, endpoint = parsed.env(), Endpoint(parsed.url, allow)
         else:

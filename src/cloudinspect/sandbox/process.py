@@ -55,6 +55,7 @@ from typing import Any, Literal
 
 from cloudinspect.sandbox.base import Endpoint, Isolation, Limits, Sandbox, SandboxError, register_sandbox
 from cloudinspect.sandbox.classify import classify_failure
+from cloudinspect.sandbox.policy import observed_iam_policy
 from cloudinspect.sandbox.result import ApiCallRecord, ErrorClass, ExecResult, Status, Violation
 
 Backend = Literal["bwrap", "unshare"]
@@ -157,9 +158,14 @@ def _rlimits(limits: Limits) -> Callable[[], None]:
 def _supervise(argv: list[str], env: dict[str, str], limits: Limits, kill: Callable[[int], None]) -> _Captured:
     """Run argv, read stdout/stderr incrementally under their caps, kill on timeout or overflow."""
     start = time.perf_counter()
-    proc = subprocess.Popen(  # noqa: S603 - argv built by us; the script is data inside the sandbox
+    return _collect(_spawn(argv, env, limits), limits, kill, start)
+
+
+def _spawn(argv: list[str], env: dict[str, str], limits: Limits, *, stdin: int = subprocess.DEVNULL) -> Any:
+    """Start argv in a new session under the rlimits, stdout and stderr piped (the warm pool pipes stdin too)."""
+    return subprocess.Popen(  # noqa: S603 - argv built by us; the script is data inside the sandbox
         argv,
-        stdin=subprocess.DEVNULL,
+        stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -167,6 +173,10 @@ def _supervise(argv: list[str], env: dict[str, str], limits: Limits, kill: Calla
         close_fds=True,
         preexec_fn=_rlimits(limits),  # noqa: PLW1509 - only setrlimit calls, async-signal-safe enough
     )
+
+
+def _collect(proc: Any, limits: Limits, kill: Callable[[int], None], start: float) -> _Captured:
+    """Read a started child's stdout/stderr under their caps until it exits; kill on timeout or overflow."""
     if proc.stdout is None or proc.stderr is None:  # pragma: no cover - both are pipes
         raise SandboxError("no pipes to the sandboxed process")
     caps = {proc.stdout.fileno(): limits.stdout_bytes, proc.stderr.fileno(): limits.stderr_bytes}
@@ -549,6 +559,7 @@ def build_result(
         api_calls=api_calls,
         blocked_calls=blocked,
         violations=violations,
+        observed_iam_policy=observed_iam_policy(guard + bridge),
         error_class=error_class,
         error_message=message,
         traceback=trace,
