@@ -144,9 +144,10 @@ def test_aws_target_env_is_scoped(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert str(config) not in env.values()
 
 
-def test_aws_target_refuses_full_isolation_without_a_route(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    creds = tmp_path / "credentials"
-    creds.write_text("[ro]\naws_access_key_id = A\naws_secret_access_key = B\n")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
+def test_full_isolation_refuses_real_aws_without_the_resigning_bridge() -> None:
+    # execute() routes aws: targets through the re-signing bridge (test_resign.py); a bare Endpoint(None) has no
+    # route out of the network namespace and is refused.
+    from cloudinspect.sandbox import Endpoint, ProcessSandbox
+
     with pytest.raises(SandboxError, match="isolation 'none'"):
-        execute("print(1)", "aws:ro", isolation="full")
+        ProcessSandbox().run("print(1)", {}, endpoint=Endpoint(None), isolation="full")

@@ -23,7 +23,9 @@ def exec(  # the command is `cloudinspect exec`
     file: Annotated[Path, typer.Argument(help="Python script to run ('-' reads stdin).")],
     target: Annotated[
         str,
-        typer.Option("--target", "-T", help="emulator:SCENARIO (ephemeral), endpoint:URL, aws:PROFILE."),
+        typer.Option(
+            "--target", "-T", help="emulator:SCENARIO (ephemeral), endpoint:URL, aws:PROFILE[?role=ARN&region=REGION]."
+        ),
     ] = "emulator:baseline",
     var: Annotated[
         list[str] | None, typer.Option("--var", "-v", help="Variable NAME=VALUE for CLOUDINSPECT_VARS; repeatable.")

@@ -68,15 +68,22 @@ class EndpointTarget(_Target):
 
 
 class AwsTarget(_Target):
-    """A real AWS account reached through a named profile of the user's AWS configuration."""
+    """A real AWS account reached through a named profile of the user's AWS configuration.
+
+    Written `aws:PROFILE`, or `aws:PROFILE?role=ROLE_ARN&region=REGION` (both optional): with a role, the
+    profile's credentials are exchanged for the role's, restricted by a read-only session policy.
+    """
 
     kind: Literal["aws"] = "aws"
     profile: str = Field(pattern=_PROFILE)
-    region: str | None = None
+    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+    role_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
     @property
     def spec(self) -> str:
-        return f"aws:{self.profile}"
+        options = [f"role={self.role_arn}"] if self.role_arn else []
+        options += [f"region={self.region}"] if self.region else []
+        return f"aws:{self.profile}" + (f"?{'&'.join(options)}" if options else "")
 
     def env(self) -> dict[str, str]:
         """The profile (and region when given) for a child process; credentials come from the user's files."""
@@ -93,7 +100,8 @@ class AwsTarget(_Target):
 Target = Annotated[EmulatorTarget | EndpointTarget | AwsTarget, Field(discriminator="kind")]
 _ADAPTER: TypeAdapter[EmulatorTarget | EndpointTarget | AwsTarget] = TypeAdapter(Target)
 
-_FORMS = "expected 'emulator:SCENARIO', 'endpoint:URL' or 'aws:PROFILE'"
+_FORMS = "expected 'emulator:SCENARIO', 'endpoint:URL' or 'aws:PROFILE[?role=ARN&region=REGION]'"
+_AWS_OPTIONS = {"role": "role_arn", "region": "region"}
 
 
 def parse_target(text: str) -> EmulatorTarget | EndpointTarget | AwsTarget:
@@ -104,16 +112,26 @@ def parse_target(text: str) -> EmulatorTarget | EndpointTarget | AwsTarget:
     key = {"emulator": "scenario", "endpoint": "url", "aws": "profile"}.get(kind)
     if key is None:
         raise InputError(f"bad target {text!r}: unknown kind {kind!r}", None, [Problem(_FORMS, "target")])
+    fields: dict[str, str] = {"kind": kind, key: rest}
+    if kind == "aws" and "?" in rest:
+        fields[key], _, options = rest.partition("?")
+        for option in options.split("&"):
+            name, _, value = option.partition("=")
+            if name not in _AWS_OPTIONS or not value or _AWS_OPTIONS[name] in fields:
+                problem = Problem(f"unknown, empty or repeated option {option!r} (role=ARN, region=NAME)", "target")
+                raise InputError(f"bad target {text!r}", None, [problem])
+            fields[_AWS_OPTIONS[name]] = value
     try:
-        return _ADAPTER.validate_python({"kind": kind, key: rest})
+        return _ADAPTER.validate_python(fields)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         message = first["msg"]
+        field = str(first["loc"][-1]) if first["loc"] else key
         if first["type"] == "string_pattern_mismatch":
-            message = f"{key} {rest!r} is not valid" + (
+            message = f"{field} {fields.get(field, rest)!r} is not valid" + (
                 " (lowercase letters, digits, '-' and '_')" if kind == "emulator" else ""
             )
-        raise InputError(f"bad target {text!r}", None, [Problem(message, f"target.{key}")]) from exc
+        raise InputError(f"bad target {text!r}", None, [Problem(message, f"target.{field}")]) from exc
 
 
 def is_loopback(url: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,7 +14,7 @@ from cloudinspect.sandbox.result import ExecResult
 
 Isolation = Literal["full", "none"]
 """`full`: no network at all except the bridge to the one endpoint. `none`: the child shares the host's network
-and reaches the endpoint directly (tests, and real-AWS targets until the AWS proxy exists); every other
+and reaches the endpoint directly (tests, or real AWS with the credentials handed to the child); every other
 protection (file system, uid, limits, environment) stays. Never chosen implicitly."""
 
 
@@ -43,6 +43,8 @@ class Endpoint:
 
     url: str | None
     allow: Callable[[str, str], bool] | None = None
+    resign: Any = None
+    """For real AWS under full isolation: a `resign.Resigner`; the bridge re-signs allowed reads for AWS."""
 
 
 class Sandbox(ABC):

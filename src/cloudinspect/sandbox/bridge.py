@@ -7,6 +7,10 @@ allowed, otherwise it gets HTTP 403 with an AWS error body in the request's own 
 ClientError with code `ReadOnlyViolation` (a refused operation) or `UnattributedRequest` (a request the bridge
 cannot attribute to an operation: unsigned, unknown service or route, the emulator's control API). Every request
 is recorded in `Bridge.calls`, independently of anything the child reports about itself.
+
+With `resign` (a `resign.Resigner`, for real AWS) there is no fixed upstream: each allowed request is rebuilt for
+the real endpoint of its service and region and signed again with the parent's credentials (the child only ever
+holds dummy ones); refusals happen before any signing.
 """
 
 from __future__ import annotations
@@ -27,12 +31,15 @@ from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 from cloudinspect.errors import CloudInspectError
-from cloudinspect.sandbox.protocols import Attribution, attribute_request, service_index
+from cloudinspect.sandbox.protocols import Attribution, attribute_request, header_values, service_index, signing_scope
+
+if TYPE_CHECKING:
+    from cloudinspect.sandbox.resign import Resigner
 
 Policy = Callable[[str, str], bool]
 
@@ -75,6 +82,10 @@ _HOP_BY_HOP = frozenset(
 
 class BridgeError(CloudInspectError):
     """The bridge could not start."""
+
+
+class ResignError(Exception):
+    """The re-signing bridge could not rebuild or sign an allowed request for the real endpoint."""
 
 
 # --- policy --------------------------------------------------------------------------------------------------
@@ -282,9 +293,14 @@ class _Handler(BaseHTTPRequestHandler):
                 status, close = 403, refusal is not None
             else:
                 record["allowed"] = True
-                status, headers, payload = self._forward(body, raw_headers)
+                assert attribution is not None  # noqa: S101 - allowed implies attributed
+                status, headers, payload = self._forward(body, raw_headers, attribution)
                 record["error_code"] = upstream_error_code(status, headers, payload)
                 head, close = self.command == "HEAD", False
+        except ResignError as exc:
+            record.update(error_code="BridgeResignError", reason=str(exc)[:300])
+            headers, payload = error_response(None, None, "BridgeResignError", "the bridge could not sign the request")
+            status, head, close = 502, False, True
         except (OSError, http.client.HTTPException) as exc:
             record.update(error_code="BridgeUpstreamError", reason=str(exc)[:300])
             headers, payload = error_response(None, None, "BridgeUpstreamError", "the endpoint did not answer")
@@ -323,10 +339,18 @@ class _Handler(BaseHTTPRequestHandler):
             return b"", (UNATTRIBUTED, f"cloudinspect bridge: request body over {limit} bytes or malformed length")
         return (self.rfile.read(length) if length else b""), None
 
-    def _forward(self, body: bytes, raw_headers: list[tuple[str, str]]) -> tuple[int, list[tuple[str, str]], bytes]:
-        upstream = self.bridge.upstream
-        headers = [(k, v) for k, v in raw_headers if k.lower() not in _HOP_BY_HOP]
-        target = upstream.base_path + self.path
+    def _forward(
+        self, body: bytes, raw_headers: list[tuple[str, str]], attribution: Attribution
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        bridge = self.bridge
+        if bridge.resign is not None:
+            upstream, target, headers = bridge._resigned(self.command, self.path, raw_headers, body, attribution)
+        else:
+            if bridge.upstream is None:  # pragma: no cover - start_bridge requires one or the other
+                raise BridgeError("the bridge has no upstream")
+            upstream = bridge.upstream
+            headers = [(k, v) for k, v in raw_headers if k.lower() not in _HOP_BY_HOP]
+            target = upstream.base_path + self.path
         for attempt in (0, 1):
             conn = upstream.connection(fresh=attempt == 1)
             try:
@@ -390,10 +414,13 @@ class _TcpServer(ThreadingHTTPServer):
 class Bridge:
     """A running bridge: where it listens, where it forwards, and every call it saw. A context manager."""
 
-    upstream: _Upstream
+    upstream: _Upstream | None
     allow: Policy
     max_request_bytes: int
     max_response_bytes: int
+    resign: Resigner | None = None
+    upstream_timeout: float = 60.0
+    _upstreams: dict[str, _Upstream] = field(default_factory=dict, repr=False)
     socket_path: Path | None = None
     tcp_address: tuple[str, int] | None = None
     _server: socketserver.BaseServer | None = field(default=None, repr=False)
@@ -416,6 +443,36 @@ class Bridge:
     @property
     def blocked_calls(self) -> list[dict[str, Any]]:
         return [c for c in self.calls if not c["allowed"]]
+
+    def _resigned(
+        self, method: str, path: str, raw_headers: list[tuple[str, str]], body: bytes, attribution: Attribution
+    ) -> tuple[_Upstream, str, list[tuple[str, str]]]:
+        """The real endpoint, request target and re-signed headers of an allowed request (re-signing bridge)."""
+        assert self.resign is not None  # noqa: S101 - only called when re-signing
+        authorization = header_values(raw_headers, "Authorization")
+        scope = signing_scope(authorization[0]) if authorization else None
+        if attribution.service is None or attribution.signing_name is None:
+            raise ResignError("the request is not attributed to a service")
+        try:
+            signed = self.resign.sign(
+                method,
+                path,
+                raw_headers,
+                body,
+                service=attribution.service,
+                signing_name=attribution.signing_name,
+                region=scope[0] if scope else None,
+            )
+        except Exception as exc:
+            raise ResignError(f"{type(exc).__name__}: {exc}") from exc
+        parts = urlsplit(signed.url)
+        base = f"{parts.scheme}://{parts.netloc}"
+        with self._lock:
+            upstream = self._upstreams.get(base)
+            if upstream is None:
+                upstream = self._upstreams[base] = _Upstream.parse(base, self.upstream_timeout)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        return upstream, target, signed.headers
 
     def _record(self, record: dict[str, Any]) -> None:
         with self._lock:
@@ -444,7 +501,7 @@ class Bridge:
 
 
 def start_bridge(
-    upstream_url: str,
+    upstream_url: str | None,
     socket_path: Path | None,
     allow: Policy = default_read_only_policy,
     *,
@@ -452,6 +509,7 @@ def start_bridge(
     max_request_bytes: int = 16 << 20,
     max_response_bytes: int = 64 << 20,
     upstream_timeout: float = 60.0,
+    resign: Resigner | None = None,
 ) -> Bridge:
     """Start a bridge in a daemon thread: listen on `socket_path` (mode 0666, so that the sandbox's unprivileged
     user can connect; protect it with its directory), or on 127.0.0.1:`tcp_port` when `socket_path` is None (0
@@ -459,9 +517,14 @@ def start_bridge(
 
     `allow(service, operation)` decides each operation (botocore names: 'ec2', 'DescribeVpcs'); requests the
     bridge cannot attribute to an operation are refused whatever `allow` says.
+
+    `resign`: forward to real AWS instead of `upstream_url` (which must then be None): each allowed request goes
+    to its service's endpoint, re-signed with the resigner's credentials (see cloudinspect.sandbox.resign).
     """
-    upstream = _Upstream.parse(upstream_url, upstream_timeout)
-    bridge = Bridge(upstream, allow, max_request_bytes, max_response_bytes)
+    if (upstream_url is None) == (resign is None):
+        raise BridgeError("a bridge forwards to an upstream URL or re-signs for AWS (resign=), exactly one")
+    upstream = _Upstream.parse(upstream_url, upstream_timeout) if upstream_url is not None else None
+    bridge = Bridge(upstream, allow, max_request_bytes, max_response_bytes, resign, upstream_timeout)
     handler = type("BridgeHandler", (_Handler,), {"bridge": bridge})
     server: socketserver.BaseServer
     if socket_path is not None:

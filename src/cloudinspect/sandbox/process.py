@@ -295,14 +295,14 @@ class ProcessSandbox(Sandbox):
             child_env.update({k: v for k, v in guard_env.items() if k.startswith(("AWS_", "CLOUDINSPECT_GUARD_"))})
         with contextlib.ExitStack() as stack:
             bridge: Any = None
-            if endpoint.url is not None and isolation == "full":
+            if (endpoint.url is not None or endpoint.resign is not None) and isolation == "full":
                 bridge = stack.enter_context(self._bridge(endpoint, work / SOCKET_NAME, uid if root else None))
                 child_env["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{FORWARD_PORT}"
                 config["forward"] = {"port": FORWARD_PORT, "socket": str(work / SOCKET_NAME)}
             elif endpoint.url is None and isolation == "full":
                 raise SandboxError(
-                    "full isolation has no route to real AWS yet (the intercepting proxy is not built); "
-                    "run real-AWS targets with isolation 'none' and read-only credentials"
+                    "full isolation reaches real AWS only through the re-signing bridge: pass an Endpoint with "
+                    "resign= (execute() does for aws: targets), or isolation 'none'"
                 )
             child_env["CLOUDINSPECT_SANDBOX"] = json.dumps(config)
             build = _bwrap_argv if backend == "bwrap" else _unshare_argv
@@ -345,10 +345,12 @@ class ProcessSandbox(Sandbox):
                 "the endpoint bridge (cloudinspect.sandbox.bridge) is not available, so full network isolation "
                 "cannot reach the endpoint; pass isolation='none' to run without network isolation"
             )
-        if endpoint.url is None:
+        if endpoint.url is None and endpoint.resign is None:
             raise SandboxError("no endpoint to bridge to")
-        policy = {} if endpoint.allow is None else {"allow": endpoint.allow}
-        with start_bridge(endpoint.url, socket_path, **policy) as bridge:
+        options: dict[str, Any] = {} if endpoint.allow is None else {"allow": endpoint.allow}
+        if endpoint.resign is not None:
+            options["resign"] = endpoint.resign
+        with start_bridge(endpoint.url if endpoint.resign is None else None, socket_path, **options) as bridge:
             if uid is not None:
                 os.chown(socket_path, uid, uid)
             yield bridge

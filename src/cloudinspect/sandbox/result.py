@@ -73,6 +73,8 @@ class ExecResult(_Model):
     backend: str = ""
     isolation: str = ""
     target: str | None = None
+    route: str = ""
+    """How API calls left the sandbox: 'bridge', 'aws-resigning-bridge', 'direct' or 'aws-direct' (execute())."""
 
     @property
     def ok(self) -> bool:
