@@ -103,31 +103,19 @@ def _common(spec: ModelSpec) -> dict[str, Any]:
 
 @provider(Provider.openai)
 def _openai(spec: ModelSpec) -> BaseChatModel:
-    module = _require(spec)
-    p = spec.parameters
-    key = _api_key(spec)
-    kwargs = _drop_none(
-        model=spec.model,
-        api_key=key,
-        base_url=p.base_url,
-        max_tokens=p.max_tokens,
-        temperature=p.temperature,
-        top_p=p.top_p,
-        seed=p.seed,
-        stop=p.stop,
-        reasoning_effort=p.reasoning_effort,
-        timeout=p.timeout,
-        max_retries=p.max_retries,
-    )
-    return module.ChatOpenAI(**kwargs, **_common(spec))  # type: ignore[no-any-return]
+    return _chat_openai(spec, _api_key(spec))
 
 
 @provider(Provider.openai_compatible)
 def _openai_compatible(spec: ModelSpec) -> BaseChatModel:
+    # Local servers (vLLM, LM Studio, llama-server) usually want no key, but the client insists on one.
+    return _chat_openai(spec, _api_key(spec) or "not-needed")
+
+
+def _chat_openai(spec: ModelSpec, key: str | None) -> BaseChatModel:
+    """ChatOpenAI for OpenAI itself and for any server that speaks its API (base_url)."""
     module = _require(spec)
     p = spec.parameters
-    # Local servers (vLLM, LM Studio, llama-server) usually want no key, but the client insists on one.
-    key = _api_key(spec) or "not-needed"
     kwargs = _drop_none(
         model=spec.model,
         api_key=key,
