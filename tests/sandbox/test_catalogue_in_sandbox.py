@@ -1,5 +1,6 @@
-"""Every catalogue reference script runs in the process sandbox (full isolation, through the bridge) on every
-scenario with status ok, a valid output and no blocked call; two at a time, on one shared emulator per scenario."""
+"""Every catalogue reference script runs in the process sandbox, cold and from the warm pool (full isolation,
+through the bridge), on every scenario with status ok, a valid output and no blocked call; two at a time, on one
+shared emulator per scenario."""
 
 from __future__ import annotations
 
@@ -22,16 +23,19 @@ CATALOG = load_catalog([])
 SCENARIOS = sorted(load_scenarios())
 
 
+@pytest.mark.parametrize("sandbox", ["process", "warm"])
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_every_reference_script_runs_ok(
-    scenario: str, emulator: Callable[[str], Emulator], capsys: pytest.CaptureFixture[str]
+    scenario: str, sandbox: str, emulator: Callable[[str], Emulator], capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = f"endpoint:{emulator(scenario).endpoint_url}"
 
     def run(prompt_id: str) -> tuple[str, ExecResult]:
         prompt = CATALOG[prompt_id]
         variables = resolve_variables(prompt, None)
-        return prompt_id, execute(prompt.reference_code(), target, variables=variables, limits=Limits(timeout_s=90))
+        return prompt_id, execute(
+            prompt.reference_code(), target, variables=variables, limits=Limits(timeout_s=90), sandbox=sandbox
+        )
 
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -46,7 +50,7 @@ def test_every_reference_script_runs_ok(
                 f"{[c.operation for c in result.blocked_calls]}\n{result.stderr[-600:]}"
             )
     with capsys.disabled():
-        print(f"\n{scenario}: {len(results)} reference scripts in the sandbox in {elapsed:.1f} s (2 threads)")
+        print(f"\n{scenario}: {len(results)} reference scripts in the {sandbox} sandbox in {elapsed:.1f} s (2 threads)")
     assert not failures, "\n".join(failures)
     assert len(results) == len(CATALOG)
     assert all(r.observed_iam_policy and r.observed_iam_policy["Statement"] for r in results.values())

@@ -66,15 +66,6 @@ def test_warm_results_match_the_cold_path(pool: WarmPool, baseline: Emulator, pr
     assert warm.isolation == cold.isolation == "full"
 
 
-@pytest.mark.parametrize("prompt_id", list(CATALOG))
-def test_reference_script_runs_warm(pool: WarmPool, baseline: Emulator, prompt_id: str) -> None:
-    prompt = CATALOG[prompt_id]
-    result = run(pool, baseline, prompt.reference_code(), resolve_variables(prompt, None))
-    assert result.status == "ok", f"{result.error_class}: {result.stderr[-1500:]}"
-    assert not prompt.contract.validate_output(result.output_json)
-    assert not result.blocked_calls
-
-
 def test_nothing_leaks_from_one_run_to_the_next(pool: WarmPool, baseline: Emulator) -> None:
     first = run(
         pool,
