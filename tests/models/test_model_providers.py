@@ -101,7 +101,7 @@ def test_custom_api_key_env_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bedrock_builds_converse_model(monkeypatch: pytest.MonkeyPatch, no_aws_credentials: None) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIADUMMYDUMMYDUMMY0")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIADUMMYEXAMPLE0001")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DUMMY_KEY)
     model = get_model("nova-pro")
     assert isinstance(model, ChatBedrockConverse)

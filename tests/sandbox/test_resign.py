@@ -42,7 +42,7 @@ from cloudinspect.sandbox.resign import (
 )
 from tests.sandbox.conftest import needs_sandbox
 
-CANARY_KEY = "AKIACANARY0RESIGN000"
+CANARY_KEY = "AKIACANARYEXAMPLE000"
 CANARY_SECRET = "canary-secret-Zq7xW3resign-never-in-the-sandbox"  # noqa: S105 - a planted canary
 ROLE = "arn:aws:iam::123456789012:role/cloudinspect-read-only"
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")

@@ -32,7 +32,7 @@ READ_ONLY_ACCESS_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 SESSION_POLICY_LIMIT = 2048
 """Characters of an inline session policy AWS accepts (packed); a longer one falls back to ReadOnlyAccess."""
 
-DUMMY_ACCESS_KEY = "AKIACLOUDINSPECTDUMMY"
+DUMMY_ACCESS_KEY = "AKIADUMMYEXAMPLE0000"
 DUMMY_SECRET_KEY = "cloudinspect-dummy-secret-the-bridge-re-signs"  # noqa: S105 - not a secret: a placeholder
 
 EndpointResolver = Callable[[str, str], str]
