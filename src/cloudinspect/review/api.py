@@ -974,10 +974,7 @@ class _Analyzer:
 
     def get_paginator(self, client: ClientV, node: ast.Call, args: CallArgs) -> Value:
         service = client.service
-        names = args.positional[0][1] if args.positional else UNKNOWN
-        for arg in args.keywords:
-            if arg.name == "operation_name":
-                names = arg.value
+        names = _first_argument(args, "operation_name")
         table = models.paginators(service)
         out: list[Atom] = []
         for atom in names:
@@ -1013,10 +1010,7 @@ class _Analyzer:
 
     def get_waiter(self, client: ClientV, node: ast.Call, args: CallArgs) -> Value:
         service = client.service
-        names = args.positional[0][1] if args.positional else UNKNOWN
-        for arg in args.keywords:
-            if arg.name == "waiter_name":
-                names = arg.value
+        names = _first_argument(args, "waiter_name")
         table = models.waiters(service)
         out: list[Atom] = []
         for atom in names:
@@ -1906,3 +1900,12 @@ def _stub_value(path: str) -> Value:
     if models.resource_info(service, cls) is not None:
         return (ResourceV(service, cls, loaded=True),)
     return UNKNOWN
+
+
+def _first_argument(args: CallArgs, keyword: str) -> Value:
+    """The value of a call's first parameter, passed positionally or as `keyword`."""
+    names = args.positional[0][1] if args.positional else UNKNOWN
+    for arg in args.keywords:
+        if arg.name == keyword:
+            names = arg.value
+    return names
