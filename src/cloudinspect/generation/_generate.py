@@ -26,7 +26,7 @@ every other provider ignores.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import perf_counter
@@ -95,18 +95,33 @@ def model_label(spec: ModelSpec) -> str:
 
 
 def build_messages(
-    prompt: InspectionPrompt, variables: Mapping[str, Any] | None, spec: ModelSpec, *, structured: bool = False
+    prompt: InspectionPrompt,
+    variables: Mapping[str, Any] | None,
+    spec: ModelSpec,
+    *,
+    structured: bool = False,
+    history: Sequence[BaseMessage] = (),
 ) -> list[BaseMessage]:
-    """The messages that ask `spec`'s model for the script of `prompt` (see the module docstring)."""
+    """The messages that ask `spec`'s model for the script of `prompt` (see the module docstring), followed by
+    `history`: the turns of a repair conversation (earlier replies as AI messages, feedback as human messages).
+
+    A base model has no turns: its history is folded into its one completion document, each earlier script
+    followed by what was wrong with it, before the cue for the corrected script."""
     request = render_prompt(prompt, variables, family=spec.family).strip()
     schema = json.dumps(prompt.contract.json_schema, ensure_ascii=False)
     if not spec.capabilities.chat:
+        turns = [(m.type, message_text(m)) for m in history if m.type in ("ai", "human")]
         return [
-            HumanMessage(render_template("generate_completion", title=prompt.title, request=request, schema=schema))
+            HumanMessage(
+                render_template(
+                    "generate_completion", title=prompt.title, request=request, schema=schema, history=turns
+                )
+            )
         ]
     return [
         SystemMessage(render_template("generate_system", schema=schema, structured=structured)),
         HumanMessage(render_template("generate_request", request=request, prompt=prompt)),
+        *history,
     ]
 
 
@@ -279,8 +294,12 @@ def generate_code(
     *,
     max_continuations: int = 2,
     chat_model: BaseChatModel | None = None,
+    history: Sequence[BaseMessage] = (),
 ) -> CodeArtifact:
     """Ask `model` (a registry id, `replay:PATH` or a spec) for a script answering `prompt` with `variables`.
+
+    `history`: a repair conversation to continue (see `build_messages`): the request, then earlier replies and
+    the feedback on each; the model answers the last feedback.
 
     `chat_model` replaces the chat model built from the spec (tests, pre-configured clients, or one replay
     model shared by several calls so that its cursors advance); the spec still decides messages, structured
@@ -301,13 +320,13 @@ def generate_code(
     created = datetime.now(UTC)
     outcome: _Outcome | None = None
     if spec.capabilities.structured_output and spec.capabilities.chat:
-        answer = _structured(session, build_messages(prompt, values, spec, structured=True))
+        answer = _structured(session, build_messages(prompt, values, spec, structured=True, history=history))
         if isinstance(answer, str):
             session.warnings.append(f"structured output failed ({answer}): asked again for a fenced code block")
         else:
             outcome = answer
     if outcome is None:
-        outcome = _free_text(session, build_messages(prompt, values, spec), max_continuations)
+        outcome = _free_text(session, build_messages(prompt, values, spec, history=history), max_continuations)
     extraction = outcome.extraction
     usage = TokenUsage()
     for piece in session.pieces:
