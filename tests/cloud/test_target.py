@@ -38,3 +38,22 @@ def test_bad_strings_are_input_errors(text: str, fragment: str) -> None:
         parse_target(text)
     assert fragment in str(exc.value)
     assert exc.value.exit_code == 2
+
+
+def test_aws_options_parse_and_print_back() -> None:
+    target = parse_target("aws:audit?role=arn:aws:iam::123456789012:role/ReadOnly&region=eu-west-1&scope=none")
+    assert isinstance(target, AwsTarget)
+    assert (target.role_arn, target.region, target.scope) == (
+        "arn:aws:iam::123456789012:role/ReadOnly",
+        "eu-west-1",
+        "none",
+    )
+    assert parse_target(target.spec) == target
+    assert parse_target("aws:audit").scope == "policy"
+
+
+@pytest.mark.parametrize("text", ["aws:audit?scope=all", "aws:audit?scope=none&scope=none", "aws:audit?colour=red"])
+def test_bad_aws_options_are_input_errors(text: str) -> None:
+    with pytest.raises(InputError) as exc:
+        parse_target(text)
+    assert "target" in str(exc.value) or exc.value.problems

@@ -183,8 +183,10 @@ def test_run_sends_that_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not work.exists()  # removed after the run, even a failed one
 
 
-def test_real_aws_needs_isolation_none() -> None:
-    with pytest.raises(SandboxError, match="no route to real AWS"):
+def test_real_aws_needs_the_resigning_bridge() -> None:
+    # Refused before any daemon is asked: full isolation reaches AWS only through a re-signer (execute() passes
+    # one for aws: targets; test_docker_aws.py).
+    with pytest.raises(SandboxError, match="re-signing bridge"):
         DockerSandbox().run("print(1)", {}, endpoint=Endpoint(None))
 
 

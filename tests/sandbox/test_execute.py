@@ -127,7 +127,7 @@ def test_cli_exec_json(baseline: str, tmp_path: Path) -> None:
     assert out.exit_code == 1
 
 
-def test_aws_target_env_is_scoped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_aws_target_env_is_scoped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, baseline: str) -> None:
     creds = tmp_path / "credentials"
     creds.write_text("[ro]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = SECRETEXAMPLE\n")
     config = tmp_path / "config"
@@ -135,9 +135,12 @@ def test_aws_target_env_is_scoped(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    env = aws_env(AwsTarget(profile="ro"))
-    assert env["AWS_ACCESS_KEY_ID"] == "AKIAEXAMPLE"
-    assert env["AWS_SECRET_ACCESS_KEY"] == "SECRETEXAMPLE"  # noqa: S105
+    # Long-term keys never reach the child: it gets a federation token (the emulator plays STS).
+    env = aws_env(AwsTarget(profile="ro"), sts_endpoint_url=baseline.removeprefix("endpoint:"))
+    assert env["AWS_ACCESS_KEY_ID"] not in ("", "AKIAEXAMPLE")
+    assert env["AWS_SECRET_ACCESS_KEY"] != "SECRETEXAMPLE"  # noqa: S105
+    assert env["AWS_SESSION_TOKEN"]
+    assert "SECRETEXAMPLE" not in json.dumps(env)
     assert env["AWS_REGION"] == "eu-west-3"
     assert "AWS_PROFILE" not in env
     assert str(creds) not in env.values()

@@ -1,27 +1,15 @@
 """The real-AWS route: the bridge re-signs allowed reads with the parent's credentials; the child holds dummies.
 
-No internet here: a recording proxy in front of a moto server plays "real AWS", reached by injecting the
-re-signer's endpoint resolver. The recorder keeps every request's Authorization header, so the tests see which
-access key signed what reached the upstream.
+No internet here: a recording proxy in front of a moto server plays "real AWS" (`_upstream.py`), reached by
+injecting the re-signer's endpoint resolver. Scoping without a role (federation tokens): test_resign_scope.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
-import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from threading import Thread
 from typing import Any
-from urllib.parse import urlsplit
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
@@ -32,7 +20,6 @@ from cloudinspect.sandbox.bridge import BridgeError, start_bridge
 from cloudinspect.sandbox.execute import aws_resigner
 from cloudinspect.sandbox.resign import (
     DUMMY_ACCESS_KEY,
-    DUMMY_SECRET_KEY,
     READ_ONLY_ACCESS_ARN,
     Resigner,
     botocore_endpoint,
@@ -40,116 +27,17 @@ from cloudinspect.sandbox.resign import (
     signing_region,
     target_credentials,
 )
+from tests.sandbox._upstream import (
+    CANARY_KEY,
+    CANARY_SECRET,
+    CREDENTIAL,
+    ROLE,
+    Recorder,
+    capturing_factory,
+    direct_ec2,
+    dummy_client,
+)
 from tests.sandbox.conftest import needs_sandbox
-
-CANARY_KEY = "AKIACANARYEXAMPLE000"
-CANARY_SECRET = "canary-secret-Zq7xW3resign-never-in-the-sandbox"  # noqa: S105 - a planted canary
-ROLE = "arn:aws:iam::123456789012:role/cloudinspect-read-only"
-_CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
-
-
-@dataclass
-class Recorder:
-    """A proxy in front of the emulator that records each request's method, path and Authorization header."""
-
-    url: str = ""
-    seen: list[dict[str, str]] = field(default_factory=list)
-
-    def keys(self) -> set[str]:
-        found = (_CREDENTIAL.search(r["authorization"]) for r in self.seen)
-        return {m.group(1) for m in found if m}
-
-
-@contextlib.contextmanager
-def recording_upstream(target_url: str) -> Iterator[Recorder]:
-    recorder = Recorder()
-    parts = urlsplit(target_url)
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def do_GET(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            recorder.seen.append(
-                {"method": self.command, "path": self.path, "authorization": self.headers.get("Authorization", "")}
-            )
-            conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "content-length")}
-            conn.request(self.command, self.path, body=body, headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
-            self.send_response_only(response.status)
-            for key, value in response.getheaders():
-                if key.lower() not in ("connection", "content-length", "transfer-encoding", "date", "server"):
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
-            conn.close()
-
-        do_HEAD = do_POST = do_PUT = do_DELETE = do_GET
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    recorder.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield recorder
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture
-def baseline_emulator(emulator: Callable[[str], Emulator]) -> Emulator:
-    return emulator("baseline")
-
-
-@pytest.fixture
-def upstream(baseline_emulator: Emulator) -> Iterator[Recorder]:
-    with recording_upstream(baseline_emulator.endpoint_url) as recorder:
-        yield recorder
-
-
-@pytest.fixture
-def canary_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A profile 'canary' in temporary AWS files of the parent; returns the profile name."""
-    creds, config = tmp_path / "credentials", tmp_path / "config"
-    creds.write_text(f"[canary]\naws_access_key_id = {CANARY_KEY}\naws_secret_access_key = {CANARY_SECRET}\n")
-    config.write_text("[profile canary]\nregion = us-east-1\n")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    return "canary"
-
-
-def _dummy_client(service: str, url: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id=DUMMY_ACCESS_KEY,
-        aws_secret_access_key=DUMMY_SECRET_KEY,
-        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
-    )
-
-
-def _direct_ec2(url: str) -> Any:
-    """A client straight to the emulator (checking its state; moto does not check signatures)."""
-    return boto3.client(
-        "ec2",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="t",
-        aws_secret_access_key="t",  # noqa: S106
-    )
-
 
 # --- (e) endpoint resolution and signing, no network -----------------------------------------------------------
 
@@ -200,7 +88,7 @@ def test_sign_replaces_the_childs_signature() -> None:
     headers = dict(signed.headers)
     assert signed.url == "https://ec2.eu-west-1.amazonaws.com/"
     assert headers["Host"] == "ec2.eu-west-1.amazonaws.com"
-    match = _CREDENTIAL.search(headers["Authorization"])
+    match = CREDENTIAL.search(headers["Authorization"])
     assert match is not None
     assert match.groups() == (CANARY_KEY, "eu-west-1", "ec2")
     assert DUMMY_ACCESS_KEY not in json.dumps(signed.headers)
@@ -249,19 +137,19 @@ def test_bridge_resigns_reads_and_refuses_writes_before_signing(upstream: Record
     resigner = Resigner(lambda: Credentials(CANARY_KEY, CANARY_SECRET), "us-east-1", lambda s, r: upstream.url)
     with start_bridge(None, None, tcp_port=0, resign=resigner) as bridge:
         assert bridge.endpoint_url is not None
-        ec2 = _dummy_client("ec2", bridge.endpoint_url)
+        ec2 = dummy_client("ec2", bridge.endpoint_url)
         vpcs = ec2.describe_vpcs()["Vpcs"]
         assert vpcs
-        buckets = _dummy_client("s3", bridge.endpoint_url).list_buckets()["Buckets"]
+        buckets = dummy_client("s3", bridge.endpoint_url).list_buckets()["Buckets"]
         assert buckets
         if buckets:
-            _dummy_client("s3", bridge.endpoint_url).list_objects_v2(Bucket=buckets[0]["Name"])
+            dummy_client("s3", bridge.endpoint_url).list_objects_v2(Bucket=buckets[0]["Name"])
         before = len(upstream.seen)
         with pytest.raises(ClientError) as refused:
             ec2.create_vpc(CidrBlock="10.99.0.0/16")
         assert refused.value.response["Error"]["Code"] == "ReadOnlyViolation"
         with pytest.raises(ClientError):
-            _dummy_client("s3", bridge.endpoint_url).create_bucket(Bucket="resign-escape")
+            dummy_client("s3", bridge.endpoint_url).create_bucket(Bucket="resign-escape")
         assert len(upstream.seen) == before  # refused before re-signing: the upstream never saw them
         calls = bridge.calls
     assert upstream.keys() == {CANARY_KEY}  # every request reaching "AWS" is signed with the parent's key
@@ -273,64 +161,60 @@ def test_bridge_resigns_reads_and_refuses_writes_before_signing(upstream: Record
         ("s3", "CreateBucket", False),
     }
     # Upstream state unchanged: the refused VPC and bucket do not exist.
-    assert len(_direct_ec2(upstream.url).describe_vpcs()["Vpcs"]) == len(vpcs)
+    assert len(direct_ec2(upstream.url).describe_vpcs()["Vpcs"]) == len(vpcs)
 
 
 # --- (d): assuming a read-only role with a session policy --------------------------------------------------------
 
 
-def _capturing_factory(captured: list[dict[str, Any]]) -> Callable[..., Any]:
-    def factory(**kwargs: Any) -> Any:
-        session = boto3.session.Session(**kwargs)
-        session.events.register("before-call.sts.AssumeRole", lambda params, **_: captured.append(dict(params["body"])))
-        return session
-
-    return factory
-
-
 def test_assume_role_sends_the_session_policy(canary_profile: str, baseline_emulator: Emulator) -> None:
-    captured: list[dict[str, Any]] = []
+    captured: list[tuple[str, dict[str, Any]]] = []
     policy = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": ["ec2:DescribeVpcs"], "Resource": "*"}],
     }
-    credentials, region = target_credentials(
+    scoped = target_credentials(
         canary_profile,
         role_arn=ROLE,
         session_policy=policy,
-        session_factory=_capturing_factory(captured),
+        session_factory=capturing_factory(captured),
         sts_endpoint_url=baseline_emulator.endpoint_url,
     )
-    frozen = credentials.get_frozen_credentials()
-    assert region == "us-east-1"
+    frozen = scoped.credentials.get_frozen_credentials()
+    assert scoped.region == "us-east-1"
+    assert scoped.scope == "role-session-policy"
     assert frozen.access_key != CANARY_KEY  # the role's temporary credentials
     assert frozen.token
-    assert len(captured) == 1
-    assert captured[0]["RoleArn"] == ROLE
-    assert json.loads(captured[0]["Policy"]) == policy
-    assert "PolicyArns.member.1.arn" not in captured[0]
+    assert [operation for operation, _ in captured] == ["AssumeRole"]
+    params = captured[0][1]
+    assert params["RoleArn"] == ROLE
+    assert json.loads(params["Policy"]) == policy
+    assert "PolicyArns.member.1.arn" not in params
 
 
 def test_assume_role_without_a_derived_policy_uses_read_only_access(
     canary_profile: str, baseline_emulator: Emulator
 ) -> None:
-    captured: list[dict[str, Any]] = []
+    captured: list[tuple[str, dict[str, Any]]] = []
     target = AwsTarget(profile=canary_profile, role_arn=ROLE)
     # Code the review derives nothing for (no AWS call): the session policy is AWS's ReadOnlyAccess.
-    aws_resigner(
+    resigner = aws_resigner(
         target,
         "print(1)",
-        session_factory=_capturing_factory(captured),
+        session_factory=capturing_factory(captured),
         sts_endpoint_url=baseline_emulator.endpoint_url,
     )
-    assert len(captured) == 1
-    assert captured[0]["PolicyArns.member.1.arn"] == READ_ONLY_ACCESS_ARN
-    assert "Policy" not in captured[0]
+    assert resigner.scope == "role-session-policy"
+    assert [operation for operation, _ in captured] == ["AssumeRole"]
+    assert captured[0][1]["PolicyArns.member.1.arn"] == READ_ONLY_ACCESS_ARN
+    assert "Policy" not in captured[0][1]
 
 
-def test_no_role_means_no_sts_call(canary_profile: str) -> None:
-    credentials, _ = target_credentials(canary_profile)
-    assert credentials.get_frozen_credentials().access_key == CANARY_KEY
+def test_scoping_turned_off_means_no_sts_call(canary_profile: str) -> None:
+    # No STS endpoint is reachable here: a call would fail. The opt-out keeps the long-term keys, and says so.
+    scoped = target_credentials(canary_profile, federate=False)
+    assert scoped.credentials.get_frozen_credentials().access_key == CANARY_KEY
+    assert scoped.scope == "unscoped-long-term"
 
 
 # --- (a), (b), (c) end to end: a sandboxed script on the aws: route ------------------------------------------------
@@ -359,12 +243,14 @@ def test_aws_target_runs_under_full_isolation_with_dummy_credentials(
     canary_profile: str, upstream: Recorder, baseline_emulator: Emulator
 ) -> None:
     target = AwsTarget(profile=canary_profile)
-    resigner = aws_resigner(target, PROBE, resolve_endpoint=lambda service, region: upstream.url)
-    direct = _direct_ec2(baseline_emulator.endpoint_url)
+    # Unscoped, so that the canary keys themselves sign (scoped runs: test_resign_scope.py).
+    resigner = aws_resigner(target, PROBE, resolve_endpoint=lambda service, region: upstream.url, federate=False)
+    direct = direct_ec2(baseline_emulator.endpoint_url)
     vpcs_before = len(direct.describe_vpcs()["Vpcs"])
     result = execute(PROBE, target, isolation="full", resigner=resigner)
     assert result.route == "aws-resigning-bridge"
     assert result.isolation == "full"
+    assert result.credential_scope == "unscoped-long-term"
     assert result.output_json is not None, result.stderr
     out = result.output_json
     assert out["vpcs"] == vpcs_before > 0  # the read went through, re-signed

@@ -1,7 +1,9 @@
 """`cloudinspect exec FILE --target TARGET`: run a script in the sandbox against a target.
 
 Without `--json` the script's stdout goes to stdout and a one-line summary (status, error class, duration,
-calls) to stderr; with `--json` the whole ExecResult is printed. Exit code 0 when the status is `ok`, 1 otherwise.
+calls) to stderr; with `--json` the whole ExecResult is printed. Either way, on a real account, a note on stderr
+says when the credentials could not be scoped to the script (and how to scope them: `?role=ARN`). Exit code 0
+when the status is `ok`, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def exec(  # the command is `cloudinspect exec`
     """Run a script in a sandbox against a target: read-only, isolated, limited, measured."""
     from cloudinspect.catalog import parse_var_options
     from cloudinspect.errors import InputError, Problem
-    from cloudinspect.sandbox import Limits, execute
+    from cloudinspect.sandbox import Limits, execute, scope_notes
 
     if isolation not in ("full", "none"):
         raise InputError(f"bad isolation {isolation!r}", None, [Problem("expected 'full' or 'none'", "isolation")])
@@ -79,6 +81,8 @@ def exec(  # the command is `cloudinspect exec`
         err_console.print(summary, soft_wrap=True)
         if result.traceback:
             err_console.print(Text(result.traceback), soft_wrap=True)
+    for note in scope_notes(result):
+        err_console.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
     if not result.ok:
         raise typer.Exit(1)
 

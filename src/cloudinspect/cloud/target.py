@@ -70,19 +70,25 @@ class EndpointTarget(_Target):
 class AwsTarget(_Target):
     """A real AWS account reached through a named profile of the user's AWS configuration.
 
-    Written `aws:PROFILE`, or `aws:PROFILE?role=ROLE_ARN&region=REGION` (both optional): with a role, the
-    profile's credentials are exchanged for the role's, restricted by a read-only session policy.
+    Written `aws:PROFILE`, or `aws:PROFILE?role=ROLE_ARN&region=REGION&scope=none` (all optional): with a
+    role, the profile's credentials are exchanged for the role's, restricted by a read-only session policy;
+    without one, long-term keys are exchanged for a federation token under that policy. `scope=none` keeps
+    long-term keys as they are (federation tokens cannot call IAM: IAM inspections need a role or this).
     """
 
     kind: Literal["aws"] = "aws"
     profile: str = Field(pattern=_PROFILE)
     region: str | None = Field(default=None, pattern=r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
     role_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+    scope: Literal["policy", "none"] = Field(
+        default="policy", description="'none': use long-term keys unscoped (no federation token)."
+    )
 
     @property
     def spec(self) -> str:
         options = [f"role={self.role_arn}"] if self.role_arn else []
         options += [f"region={self.region}"] if self.region else []
+        options += ["scope=none"] if self.scope == "none" else []
         return f"aws:{self.profile}" + (f"?{'&'.join(options)}" if options else "")
 
     def env(self) -> dict[str, str]:
@@ -100,8 +106,8 @@ class AwsTarget(_Target):
 Target = Annotated[EmulatorTarget | EndpointTarget | AwsTarget, Field(discriminator="kind")]
 _ADAPTER: TypeAdapter[EmulatorTarget | EndpointTarget | AwsTarget] = TypeAdapter(Target)
 
-_FORMS = "expected 'emulator:SCENARIO', 'endpoint:URL' or 'aws:PROFILE[?role=ARN&region=REGION]'"
-_AWS_OPTIONS = {"role": "role_arn", "region": "region"}
+_FORMS = "expected 'emulator:SCENARIO', 'endpoint:URL' or 'aws:PROFILE[?role=ARN&region=REGION&scope=none]'"
+_AWS_OPTIONS = {"role": "role_arn", "region": "region", "scope": "scope"}
 
 
 def parse_target(text: str) -> EmulatorTarget | EndpointTarget | AwsTarget:
@@ -118,7 +124,9 @@ def parse_target(text: str) -> EmulatorTarget | EndpointTarget | AwsTarget:
         for option in options.split("&"):
             name, _, value = option.partition("=")
             if name not in _AWS_OPTIONS or not value or _AWS_OPTIONS[name] in fields:
-                problem = Problem(f"unknown, empty or repeated option {option!r} (role=ARN, region=NAME)", "target")
+                problem = Problem(
+                    f"unknown, empty or repeated option {option!r} (role=ARN, region=NAME, scope=none)", "target"
+                )
                 raise InputError(f"bad target {text!r}", None, [problem])
             fields[_AWS_OPTIONS[name]] = value
     try:

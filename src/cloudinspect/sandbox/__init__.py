@@ -18,13 +18,14 @@ from cloudinspect.sandbox.base import (
     sandbox_names,
 )
 from cloudinspect.sandbox.docker import DockerSandbox, build_image, docker_available
-from cloudinspect.sandbox.execute import aws_env, choose_sandbox, execute
+from cloudinspect.sandbox.execute import aws_env, choose_sandbox, execute, scope_notes
 from cloudinspect.sandbox.pool import WarmPool, WarmSandbox, close_pools, get_pool
 from cloudinspect.sandbox.process import ProcessSandbox, child_environment, which_backend
-from cloudinspect.sandbox.result import ApiCallRecord, ErrorClass, ExecResult, Status, Violation
+from cloudinspect.sandbox.result import ApiCallRecord, CredentialScope, ErrorClass, ExecResult, Status, Violation
 
 __all__ = [
     "ApiCallRecord",
+    "CredentialScope",
     "DockerSandbox",
     "Endpoint",
     "ErrorClass",
@@ -49,5 +50,6 @@ __all__ = [
     "get_sandbox",
     "register_sandbox",
     "sandbox_names",
+    "scope_notes",
     "which_backend",
 ]

@@ -6,7 +6,10 @@ A run creates one container from the sandbox image (Python 3.11 and the locked b
 
 - `--network none` (loopback only) with isolation "full": the launcher (`_launcher.py`, bind-mounted read-only)
   relays 127.0.0.1:FORWARD_PORT to the bridge's Unix socket in the work directory, the one way out, where every
-  call is parsed, refused or recorded. Isolation "none" uses the host's network (never chosen implicitly).
+  call is parsed, refused or recorded. It is the bridge of the process sandbox (`process.open_bridge`): for an
+  emulator or endpoint it forwards to the URL, for real AWS (`aws:` targets) it re-signs allowed reads with the
+  parent's scoped credentials (resign.py), so the container only ever holds dummy keys. Isolation "none" uses
+  the host's network (never chosen implicitly).
 - read-only root file system, a small noexec tmpfs on /tmp, the work directory bind-mounted read-write at its host
   path (so the paths agree on both sides), an unprivileged uid (a random one per run when we are root, as in the
   process sandbox), every capability dropped, no-new-privileges, and `--init` to reap what the script forks.
@@ -33,7 +36,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +52,8 @@ from cloudinspect.sandbox.process import (
     _sandbox_uid,
     build_result,
     child_environment,
+    open_bridge,
+    require_route,
 )
 from cloudinspect.sandbox.result import ExecResult, Violation
 
@@ -211,11 +216,7 @@ class DockerSandbox(Sandbox):
         isolation: Isolation = "full",
     ) -> ExecResult:
         limits = limits or Limits()
-        if endpoint.url is None and isolation == "full":
-            raise SandboxError(
-                "full isolation has no route to real AWS yet (the intercepting proxy is not built); "
-                "run real-AWS targets with isolation 'none' and read-only credentials"
-            )
+        require_route(endpoint, isolation)
         # The attach stream reads under the client's socket timeout: it must outlast the wall-clock limit.
         client = docker_client(timeout=limits.timeout_s + 30)
         try:
@@ -253,8 +254,8 @@ class DockerSandbox(Sandbox):
         child_env, config, guard_log = self.environment(work, env)
         with contextlib.ExitStack() as stack:
             bridge: Any = None
-            if endpoint.url is not None and isolation == "full":
-                bridge = stack.enter_context(_bridge(endpoint, work / SOCKET_NAME, uid if root else None))
+            if isolation == "full":
+                bridge = stack.enter_context(open_bridge(endpoint, work / SOCKET_NAME, uid if root else None))
                 child_env["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{FORWARD_PORT}"
                 config["forward"] = {"port": FORWARD_PORT, "socket": str(work / SOCKET_NAME)}
             child_env["CLOUDINSPECT_SANDBOX"] = json.dumps(config)
@@ -306,18 +307,6 @@ def _require_image(client: Any, image: str) -> None:
         raise SandboxError(
             f"the sandbox image {image} is not built on this Docker daemon: run `cloudinspect sandbox build-image`"
         ) from None
-
-
-@contextlib.contextmanager
-def _bridge(endpoint: Endpoint, socket_path: Path, uid: int | None) -> Iterator[Any]:
-    from cloudinspect.sandbox.bridge import default_read_only_policy, start_bridge
-
-    if endpoint.url is None:
-        raise SandboxError("no endpoint to bridge to")
-    with start_bridge(endpoint.url, socket_path, endpoint.allow or default_read_only_policy) as bridge:
-        if uid is not None:
-            os.chown(socket_path, uid, uid)
-        yield bridge
 
 
 def supervise_container(client: Any, spec: Mapping[str, Any], limits: Limits) -> tuple[_Captured, bool]:

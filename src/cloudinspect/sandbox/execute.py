@@ -1,13 +1,17 @@
 """`execute(code, target)`: run code in a sandbox against a target and return its ExecResult.
 
 Targets: `emulator:SCENARIO` starts an ephemeral seeded emulator and stops it afterwards; `endpoint:URL` uses a
-running endpoint; `aws:PROFILE[?role=ARN&region=R]` resolves the profile's credentials here, in the parent (and
-with a role, assumes it under a read-only session policy). Under full isolation the child gets only dummy
-credentials and the bridge re-signs its allowed reads for AWS (`resign.py`): real credentials never enter the
-sandbox. With isolation 'none' the child gets the resolved (temporary) keys and reaches AWS itself.
+running endpoint; `aws:PROFILE[?role=ARN&region=R]` resolves the profile's credentials here, in the parent, and
+scopes them to the script: the role assumed under the session policy the review derives for the script, or
+without a role a federation token under that policy (temporary credentials, which cannot get one, are kept as
+they are; see resign.py). Under full isolation, in every sandbox (process, warm, docker), the child gets only
+dummy credentials and the bridge re-signs its allowed reads for AWS: real credentials never enter the sandbox.
+With isolation 'none' the child gets the scoped temporary keys and reaches AWS itself.
 
 `ExecResult.route` says which path the calls took: 'bridge' (emulator or endpoint through the bridge),
-'aws-resigning-bridge', 'direct' (endpoint, isolation none) or 'aws-direct'.
+'aws-resigning-bridge', 'direct' (endpoint, isolation none) or 'aws-direct'; `ExecResult.credential_scope` says
+what restricts the real credentials ('none' for emulator and endpoint targets). `scope_notes(result)` says what
+the user can do about credentials left unscoped.
 """
 
 from __future__ import annotations
@@ -20,36 +24,30 @@ from typing import Any
 
 from cloudinspect.cloud.target import AwsTarget, EmulatorTarget, EndpointTarget, parse_target
 from cloudinspect.sandbox.base import Endpoint, Isolation, Limits, SandboxError, get_sandbox
-from cloudinspect.sandbox.resign import EndpointResolver, Resigner, botocore_endpoint, dummy_env, target_credentials
-from cloudinspect.sandbox.result import ExecResult
+from cloudinspect.sandbox.resign import (
+    EndpointResolver,
+    Resigner,
+    ScopedCredentials,
+    botocore_endpoint,
+    dummy_env,
+    target_credentials,
+)
+from cloudinspect.sandbox.result import CredentialScope, ExecResult
 
 AnyTarget = EmulatorTarget | EndpointTarget | AwsTarget
 
 
-def aws_env(
-    target: AwsTarget,
-    session_factory: Callable[..., Any] | None = None,
-    *,
-    session_policy: Mapping[str, Any] | None = None,
-) -> dict[str, str]:
-    """Scoped environment for a real account (isolation 'none'): the profile's resolved (temporary) credentials,
-    or the target role's, and the region only.
+def credentials_env(scoped: ScopedCredentials) -> dict[str, str]:
+    """The child's AWS environment with real credentials (isolation 'none'): the resolved keys and the region.
 
     The child gets no profile name, no config or credentials file and no metadata service: only keys.
     """
-    credentials, region = target_credentials(
-        target.profile,
-        region=target.region,
-        role_arn=target.role_arn,
-        session_policy=session_policy,
-        session_factory=session_factory,
-    )
-    frozen = credentials.get_frozen_credentials()
+    frozen = scoped.credentials.get_frozen_credentials()
     env: dict[str, str] = {
         "AWS_ACCESS_KEY_ID": str(frozen.access_key),
         "AWS_SECRET_ACCESS_KEY": str(frozen.secret_key),
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": scoped.region,
+        "AWS_DEFAULT_REGION": scoped.region,
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_EC2_METADATA_DISABLED": "true",
@@ -59,9 +57,30 @@ def aws_env(
     return env
 
 
+def aws_env(
+    target: AwsTarget,
+    session_factory: Callable[..., Any] | None = None,
+    *,
+    session_policy: Mapping[str, Any] | None = None,
+    sts_endpoint_url: str | None = None,
+) -> dict[str, str]:
+    """Scoped environment for a real account (isolation 'none'): the keys of `target_credentials` (a role or a
+    federation token under `session_policy`, or the profile's temporary keys) and the region only."""
+    return credentials_env(
+        target_credentials(
+            target.profile,
+            region=target.region,
+            role_arn=target.role_arn,
+            session_policy=session_policy,
+            session_factory=session_factory,
+            sts_endpoint_url=sts_endpoint_url,
+        )
+    )
+
+
 def review_session_policy(code: str) -> dict[str, Any] | None:
-    """The least-privilege policy the static review derives for `code` (the session policy of an assumed role),
-    or None when the review is unavailable or derives none (the caller then uses ReadOnlyAccess)."""
+    """The least-privilege policy the static review derives for `code` (the session policy of an assumed role or
+    a federation token), or None when the review is unavailable or derives none (then: ReadOnlyAccess)."""
     try:
         from cloudinspect.review import review_code
     except ImportError:
@@ -73,6 +92,28 @@ def review_session_policy(code: str) -> dict[str, Any] | None:
     return dict(policy) if policy else None
 
 
+def aws_credentials(
+    target: AwsTarget,
+    code: str,
+    *,
+    session_factory: Callable[..., Any] | None = None,
+    sts_endpoint_url: str | None = None,
+    federate: bool = True,
+) -> ScopedCredentials:
+    """The profile's credentials scoped to `code`: an assumed role or a federation token under the review's
+    derived policy (see `target_credentials`). `federate=False` keeps long-term keys unscoped (the user's
+    explicit choice)."""
+    return target_credentials(
+        target.profile,
+        region=target.region,
+        role_arn=target.role_arn,
+        session_policy=review_session_policy(code),
+        session_factory=session_factory,
+        sts_endpoint_url=sts_endpoint_url,
+        federate=federate,
+    )
+
+
 def aws_resigner(
     target: AwsTarget,
     code: str,
@@ -80,19 +121,46 @@ def aws_resigner(
     session_factory: Callable[..., Any] | None = None,
     resolve_endpoint: EndpointResolver = botocore_endpoint,
     sts_endpoint_url: str | None = None,
+    federate: bool = True,
 ) -> Resigner:
-    """The re-signing bridge's signer for an `aws:` target: the profile's (or the assumed role's) credentials,
-    held by the parent only. The role's session policy is the review's derived policy for `code`."""
-    policy = review_session_policy(code) if target.role_arn else None
-    credentials, region = target_credentials(
-        target.profile,
-        region=target.region,
-        role_arn=target.role_arn,
-        session_policy=policy,
-        session_factory=session_factory,
-        sts_endpoint_url=sts_endpoint_url,
+    """The re-signing bridge's signer for an `aws:` target: `aws_credentials(target, code)`, held by the parent
+    only."""
+    scoped = aws_credentials(
+        target, code, session_factory=session_factory, sts_endpoint_url=sts_endpoint_url, federate=federate
     )
-    return Resigner(lambda: credentials, region, resolve_endpoint)
+    credentials = scoped.credentials
+    return Resigner(lambda: credentials, scoped.region, resolve_endpoint, scope=scoped.scope)
+
+
+def scope_notes(result: ExecResult) -> list[str]:
+    """What the user should know about the credentials behind a run on a real account (none for other targets):
+    temporary credentials left unscoped, or IAM/STS calls that a federation token cannot make."""
+    guarded = " (the bridge still refused every write)" if result.route == "aws-resigning-bridge" else ""
+    if result.credential_scope == "unscoped-temporary":
+        return [
+            "the profile holds temporary credentials (SSO, an assumed role...), which AWS does not let us exchange "
+            f"for a federation token, so the run used them unscoped{guarded}; add ?role=ARN to the target to run "
+            "under a role scoped to this script"
+        ]
+    if result.credential_scope == "unscoped-long-term":
+        return [f"the profile's long-term keys were used unscoped{guarded}"]
+    if result.credential_scope == "federation-token-policy":
+        refused = sorted(
+            {
+                f"{c.service}:{c.operation}"
+                for c in result.api_calls
+                if c.allowed
+                and c.error_code
+                and (c.service == "iam" or (c.service == "sts" and c.operation != "GetCallerIdentity"))
+            }
+        )
+        if refused:
+            return [
+                f"{', '.join(refused)} failed: AWS refuses IAM calls (and STS calls but GetCallerIdentity) to the "
+                "federation token that scopes the profile's long-term keys; add ?role=ARN to the target (a role "
+                "that may read IAM) to inspect IAM"
+            ]
+    return []
 
 
 def choose_sandbox(name: str) -> str:
@@ -134,6 +202,7 @@ def execute(
     """
     parsed = parse_target(target) if isinstance(target, str) else target
     runner = get_sandbox(choose_sandbox(sandbox))
+    scope: CredentialScope = "none"
     with contextlib.ExitStack() as stack:
         if isinstance(parsed, EmulatorTarget):
             from cloudinspect.cloud import start_emulator
@@ -147,15 +216,15 @@ def execute(
         elif isinstance(parsed, EndpointTarget):
             env, endpoint = parsed.env(), Endpoint(parsed.url, allow)
         elif isolation == "full":
-            resigner = resigner or aws_resigner(parsed, code)
-            env, endpoint = dummy_env(resigner.region), Endpoint(None, allow, resign=resigner)
+            resigner = resigner or aws_resigner(parsed, code, federate=parsed.scope != "none")
+            env, endpoint, scope = dummy_env(resigner.region), Endpoint(None, allow, resign=resigner), resigner.scope
         else:
-            policy = review_session_policy(code) if parsed.role_arn else None
-            env, endpoint = aws_env(parsed, session_policy=policy), Endpoint(None, allow)
+            scoped = aws_credentials(parsed, code, federate=parsed.scope != "none")
+            env, endpoint, scope = credentials_env(scoped), Endpoint(None, allow), scoped.scope
         env = {**env, "CLOUDINSPECT_VARS": json.dumps(dict(variables or {}))}
         result = runner.run(code, env, endpoint=endpoint, limits=limits, isolation=isolation)
     aws = isinstance(parsed, AwsTarget)
     route = (
         ("aws-resigning-bridge" if aws else "bridge") if isolation == "full" else ("aws-direct" if aws else "direct")
     )
-    return result.model_copy(update={"target": parsed.spec, "route": route})
+    return result.model_copy(update={"target": parsed.spec, "route": route, "credential_scope": scope})

@@ -14,6 +14,13 @@ survives from one run to the next, and a child never holds a run's credentials b
 timeout and the output caps start when the run is sent; the CPU limit also counts the child's warm-up (a
 fraction of a second).
 
+Real AWS under full isolation (`Endpoint(None)`, an `aws:` target) takes the re-signing route of the cold path:
+the child's bridge starts with an empty `ResignerSlot` (it signs nothing, so a request arriving before its run
+is refused with BridgeResignError), and `run(..., resign=)` puts the run's own `Resigner` (its credentials,
+scoped by the session policy derived from that run's script) in the slot just before the run's environment is
+sent, and takes it out when the run ends. The child holds only the dummy keys of that environment. One pool
+serves every `aws:` run of the same shape, whatever their profile, role, region or script.
+
 Warm-up, besides the imports: one botocore data loader shared by every session of the child, with the models of
 `preload` (default ec2, iam, s3, sts) parsed by building throw-away clients (no credentials, no endpoint, nothing
 of any run), so that a script's first client costs tens of milliseconds instead of hundreds; then `gc.freeze()`,
@@ -21,10 +28,10 @@ so the collector (and interpreter exit) skip what the warm-up built. The cost mo
 child takes longer to warm than a cold run takes to start, so runs arriving faster than the pool refills wait
 (see benchmarks/sandbox_overhead.py, "back-to-back").
 
-Pools are keyed by endpoint URL, isolation, rlimits, bridge policy, size, backend, guard and preload; at most
-MAX_POOLS live at once (least recently used closed first), all are closed at interpreter exit, and `execute`
-closes the pool of an `emulator:` target when it stops that emulator. Size: `WarmSandbox(size=...)`, or
-CLOUDINSPECT_WARM_POOL_SIZE, default 2.
+Pools are keyed by endpoint URL (None for real AWS), isolation, rlimits, bridge policy, size, backend, guard and
+preload, never by a run's re-signer; at most MAX_POOLS live at once (least recently used closed first), all are
+closed at interpreter exit, and `execute` closes the pool of an `emulator:` target when it stops that emulator.
+Size: `WarmSandbox(size=...)`, or CLOUDINSPECT_WARM_POOL_SIZE, default 2.
 """
 
 from __future__ import annotations
@@ -62,8 +69,10 @@ from cloudinspect.sandbox.process import (
     _unshare_argv,
     build_result,
     child_environment,
+    open_bridge,
     which_backend,
 )
+from cloudinspect.sandbox.resign import Resigner, ResignerSlot
 from cloudinspect.sandbox.result import ExecResult
 
 READY = b"cloudinspect-warm-ready\n"  # what the launcher (_launcher.py) prints once warm
@@ -86,6 +95,8 @@ class _Child:
     work: Path
     backend: Backend
     bridge: Any = None
+    slot: ResignerSlot | None = None
+    """The bridge's re-signer on the real-AWS route, filled with the run's Resigner at hand-over."""
     guard_env: dict[str, str] = field(default_factory=dict)
     guard_log: Path | None = None
 
@@ -104,6 +115,8 @@ class _Child:
             if pipe is not None:
                 with contextlib.suppress(OSError):
                     pipe.close()
+        if self.slot is not None:
+            self.slot.set(None)
         if self.bridge is not None:
             self.bridge.close()
             self.bridge = None
@@ -129,7 +142,11 @@ def _await_ready(proc: Any, timeout: float) -> bool:
 
 
 class WarmPool:
-    """Pre-started sandboxed children for one endpoint; thread-safe; `close()` leaves no process behind."""
+    """Pre-started sandboxed children for one endpoint; thread-safe; `close()` leaves no process behind.
+
+    `Endpoint(None)` under full isolation is the real-AWS route: each run brings its re-signer (`run(resign=)`);
+    an endpoint's own `resign` is ignored, so that no run's credentials outlive it in the pool.
+    """
 
     def __init__(
         self,
@@ -144,12 +161,9 @@ class WarmPool:
     ) -> None:
         if size < 1:
             raise SandboxError(f"a warm pool needs at least one child, not {size}")
-        if endpoint.url is None and isolation == "full":
-            raise SandboxError(
-                "full isolation has no route to real AWS yet (the intercepting proxy is not built); "
-                "run real-AWS targets with isolation 'none' and read-only credentials"
-            )
-        self.endpoint = endpoint
+        self.endpoint = Endpoint(endpoint.url, endpoint.allow)
+        self.resigning = endpoint.url is None and isolation == "full"
+        """Whether this pool's children reach real AWS through a re-signing bridge (each run brings its signer)."""
         self.limits = limits or Limits()
         self.isolation: Isolation = isolation
         self.size = size
@@ -196,8 +210,11 @@ class WarmPool:
                     config["guard"] = str(guard_dir)
                     if not guard_dir.is_relative_to(work):
                         ro_paths.append(guard_dir)
-            if self.endpoint.url is not None and self.isolation == "full":
-                child.bridge = self._start_bridge(work / SOCKET_NAME, uid)
+            if self.isolation == "full":
+                if self.resigning:
+                    child.slot = ResignerSlot()
+                endpoint = Endpoint(self.endpoint.url, self.endpoint.allow, resign=child.slot)
+                child.bridge = open_bridge(endpoint, work / SOCKET_NAME, uid if self._root else None)
                 config["forward"] = {"port": FORWARD_PORT, "socket": str(work / SOCKET_NAME)}
             # Nothing of any target in the warm-up environment: the run's variables arrive with the run.
             env = child_environment({}, work)
@@ -221,19 +238,6 @@ class WarmPool:
             self._release_uid(uid)
             raise
         return child
-
-    def _start_bridge(self, socket_path: Path, uid: int) -> Any:
-        from cloudinspect.sandbox.bridge import start_bridge
-
-        if self.endpoint.url is None:  # pragma: no cover - checked in __init__
-            raise SandboxError("no endpoint to bridge to")
-        if self.endpoint.allow is None:
-            bridge = start_bridge(self.endpoint.url, socket_path)
-        else:
-            bridge = start_bridge(self.endpoint.url, socket_path, self.endpoint.allow)
-        if self._root:
-            os.chown(socket_path, uid, uid)
-        return bridge
 
     def _release_uid(self, uid: int) -> None:
         with self._cond:
@@ -318,16 +322,28 @@ class WarmPool:
         with self._cond:
             return [c.proc.pid for c in self._ready]
 
-    def run(self, code: str, env: Mapping[str, str], limits: Limits | None = None) -> ExecResult:
+    def run(
+        self, code: str, env: Mapping[str, str], limits: Limits | None = None, *, resign: Resigner | None = None
+    ) -> ExecResult:
         """Run `code` in a ready child with the target environment `env`; same result as ProcessSandbox.run.
 
         `limits`: the wall-clock timeout and output caps apply per run; the rlimits are the pool's (set when the
-        child started).
+        child started). `resign`: this run's re-signer, required on the real-AWS route and refused elsewhere.
         """
         limits = limits or self.limits
+        if self.resigning and resign is None:
+            raise SandboxError(
+                "this warm pool reaches real AWS through the re-signing bridge: pass the run's Resigner "
+                "(execute() does for aws: targets)"
+            )
+        if resign is not None and not self.resigning:
+            raise SandboxError(
+                f"this warm pool has no re-signing bridge (endpoint {self.endpoint.url}, isolation {self.isolation}): "
+                "a re-signer is for real AWS under full isolation"
+            )
         child = self._acquire(READY_TIMEOUT_S)
         try:
-            result = self._run_in(child, code, env, limits)
+            result = self._run_in(child, code, env, limits, resign)
         except BaseException:
             self._dispose(child)
             raise
@@ -354,7 +370,9 @@ class WarmPool:
         for thread in pending:
             thread.join(timeout)
 
-    def _run_in(self, child: _Child, code: str, env: Mapping[str, str], limits: Limits) -> ExecResult:
+    def _run_in(
+        self, child: _Child, code: str, env: Mapping[str, str], limits: Limits, resign: Resigner | None
+    ) -> ExecResult:
         start = time.perf_counter()
         script = child.work / SCRIPT_NAME
         script.write_text(code, encoding="utf-8")
@@ -364,10 +382,16 @@ class WarmPool:
         run_env.update(child.guard_env)
         if child.bridge is not None:
             run_env["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{FORWARD_PORT}"
-        with contextlib.suppress(BrokenPipeError):  # a dead child: its exit status tells
-            child.proc.stdin.write((json.dumps({"env": run_env}) + "\n").encode())
-            child.proc.stdin.close()
-        captured = _collect(child.proc, limits, child.kill, start)
+        if child.slot is not None:
+            child.slot.set(resign)  # the run's credentials, held by the bridge, from this run's start to its end
+        try:
+            with contextlib.suppress(BrokenPipeError):  # a dead child: its exit status tells
+                child.proc.stdin.write((json.dumps({"env": run_env}) + "\n").encode())
+                child.proc.stdin.close()
+            captured = _collect(child.proc, limits, child.kill, start)
+        finally:
+            if child.slot is not None:
+                child.slot.set(None)
         bridge_calls = list(child.bridge.calls) if child.bridge is not None else []
         guard_calls = _read_guard_log(child.guard_log)
         return build_result(
@@ -421,7 +445,8 @@ def get_pool(
     preload: tuple[str, ...] = DEFAULT_PRELOAD,
 ) -> WarmPool:
     """The shared pool for this endpoint and shape, created on first use; the least recently used of more than
-    MAX_POOLS pools is closed (an `emulator:` target gets a new endpoint each time)."""
+    MAX_POOLS pools is closed (an `emulator:` target gets a new endpoint each time). `endpoint.resign` is not part
+    of the shape: the real-AWS pool (`Endpoint(None)`, full isolation) serves every run, each with its re-signer."""
     limits = limits or Limits()
     key: _PoolKey = (endpoint.url, endpoint.allow, isolation, _rlimit_key(limits), size, backend, use_guard, preload)
     evicted: list[WarmPool] = []
@@ -506,4 +531,4 @@ class WarmSandbox(Sandbox):
         pool = self._pool_factory(
             endpoint, limits=limits, isolation=isolation, size=self.size, backend=self.backend, use_guard=self.use_guard
         )
-        return pool.run(code, env, limits)
+        return pool.run(code, env, limits, resign=endpoint.resign)

@@ -48,15 +48,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cloudinspect.sandbox.base import Endpoint, Isolation, Limits, Sandbox, SandboxError, register_sandbox
 from cloudinspect.sandbox.classify import classify_failure
 from cloudinspect.sandbox.policy import observed_iam_policy
 from cloudinspect.sandbox.result import ApiCallRecord, ErrorClass, ExecResult, Status, Violation
+
+if TYPE_CHECKING:
+    from cloudinspect.sandbox.bridge import Bridge
 
 Backend = Literal["bwrap", "unshare"]
 FORWARD_PORT = 4566
@@ -229,7 +232,7 @@ def _collect(proc: Any, limits: Limits, kill: Callable[[int], None], start: floa
 
 
 def _optional(module: str, attr: str) -> Any:
-    """A function of a part built separately (the bridge, the guard); None until that module exists."""
+    """A function of a part built separately (the guard); None until that module exists."""
     try:
         return getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError):
@@ -254,6 +257,7 @@ class ProcessSandbox(Sandbox):
         isolation: Isolation = "full",
     ) -> ExecResult:
         limits = limits or Limits()
+        require_route(endpoint, isolation)
         backend = which_backend(self.backend)
         root = os.geteuid() == 0
         uid = _sandbox_uid() if root else os.getuid()
@@ -295,15 +299,10 @@ class ProcessSandbox(Sandbox):
             child_env.update({k: v for k, v in guard_env.items() if k.startswith(("AWS_", "CLOUDINSPECT_GUARD_"))})
         with contextlib.ExitStack() as stack:
             bridge: Any = None
-            if (endpoint.url is not None or endpoint.resign is not None) and isolation == "full":
-                bridge = stack.enter_context(self._bridge(endpoint, work / SOCKET_NAME, uid if root else None))
+            if isolation == "full":
+                bridge = stack.enter_context(open_bridge(endpoint, work / SOCKET_NAME, uid if root else None))
                 child_env["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{FORWARD_PORT}"
                 config["forward"] = {"port": FORWARD_PORT, "socket": str(work / SOCKET_NAME)}
-            elif endpoint.url is None and isolation == "full":
-                raise SandboxError(
-                    "full isolation reaches real AWS only through the re-signing bridge: pass an Endpoint with "
-                    "resign= (execute() does for aws: targets), or isolation 'none'"
-                )
             child_env["CLOUDINSPECT_SANDBOX"] = json.dumps(config)
             build = _bwrap_argv if backend == "bwrap" else _unshare_argv
             argv = build(work, uid if root else None, isolation == "full", ro_paths)
@@ -337,23 +336,35 @@ class ProcessSandbox(Sandbox):
         log = extra.get("CLOUDINSPECT_GUARD_LOG")
         return extra, Path(log) if log else None, Path(guard_dir(work)).resolve()
 
-    @contextlib.contextmanager
-    def _bridge(self, endpoint: Endpoint, socket_path: Path, uid: int | None) -> Iterator[Any]:
-        start_bridge = _optional("cloudinspect.sandbox.bridge", "start_bridge")
-        if start_bridge is None:
-            raise SandboxError(
-                "the endpoint bridge (cloudinspect.sandbox.bridge) is not available, so full network isolation "
-                "cannot reach the endpoint; pass isolation='none' to run without network isolation"
-            )
-        if endpoint.url is None and endpoint.resign is None:
-            raise SandboxError("no endpoint to bridge to")
-        options: dict[str, Any] = {} if endpoint.allow is None else {"allow": endpoint.allow}
-        if endpoint.resign is not None:
-            options["resign"] = endpoint.resign
-        with start_bridge(endpoint.url if endpoint.resign is None else None, socket_path, **options) as bridge:
-            if uid is not None:
-                os.chown(socket_path, uid, uid)
-            yield bridge
+
+def require_route(endpoint: Endpoint, isolation: Isolation) -> None:
+    """SandboxError unless the run has a way to its endpoint: under full isolation, a URL for the bridge to
+    forward to or a re-signer for real AWS. Checked before anything is started."""
+    if isolation == "full" and endpoint.url is None and endpoint.resign is None:
+        raise SandboxError(
+            "full isolation reaches real AWS only through the re-signing bridge: pass an Endpoint with "
+            "resign= (execute() does for aws: targets), or isolation 'none'"
+        )
+
+
+def open_bridge(endpoint: Endpoint, socket_path: Path, uid: int | None) -> Bridge:
+    """Start the bridge of one run on `socket_path`, owned by the run's `uid` (None: ours): the sandbox's only way
+    out under full isolation, forwarding to `endpoint.url`, or re-signing for real AWS with `endpoint.resign`.
+    Every sandbox (cold, warm, Docker) starts its bridges here; the caller closes it (it is a context manager)."""
+    from cloudinspect.sandbox.bridge import start_bridge
+
+    require_route(endpoint, "full")
+    options: dict[str, Any] = {} if endpoint.allow is None else {"allow": endpoint.allow}
+    if endpoint.resign is not None:
+        options["resign"] = endpoint.resign
+    bridge = start_bridge(endpoint.url if endpoint.resign is None else None, socket_path, **options)
+    if uid is not None:
+        try:
+            os.chown(socket_path, uid, uid)
+        except BaseException:
+            bridge.close()
+            raise
+    return bridge
 
 
 def child_environment(target_env: Mapping[str, str], work: Path) -> dict[str, str]:

@@ -26,6 +26,17 @@ ErrorClass = Literal[
     "output_not_json",
     "none",
 ]
+CredentialScope = Literal[
+    "none",
+    "role-session-policy",
+    "federation-token-policy",
+    "unscoped-temporary",
+    "unscoped-long-term",
+]
+"""What restricts the real credentials a run's AWS calls were signed with (see cloudinspect.sandbox.resign):
+'none' when there are none (emulator and endpoint targets: dummy keys); an assumed role or a federation token
+under the review's derived session policy; or the profile's own credentials, unscoped: temporary ones (SSO, an
+assumed role...) cannot be exchanged for a federation token, long-term ones only when scoping was turned off."""
 RESULT_SCHEMA_VERSION = 1
 
 
@@ -75,6 +86,8 @@ class ExecResult(_Model):
     target: str | None = None
     route: str = ""
     """How API calls left the sandbox: 'bridge', 'aws-resigning-bridge', 'direct' or 'aws-direct' (execute())."""
+    credential_scope: CredentialScope = "none"
+    """What restricts the real credentials behind the run's calls (execute(); `CredentialScope`)."""
 
     @property
     def ok(self) -> bool:
