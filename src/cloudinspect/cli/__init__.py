@@ -9,6 +9,7 @@ heavy imports inside their commands so that `cloudinspect --help` stays fast.
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -43,9 +44,26 @@ def build_app() -> typer.Typer:
     return root
 
 
+_TRACING_SWITCHES = ("LANGSMITH_TRACING", "LANGSMITH_TRACING_V2", "LANGCHAIN_TRACING_V2", "LANGCHAIN_TRACING")
+
+
+def _observe() -> bool:
+    """Register secret-looking environment values for redaction; with LangSmith's tracing switched on (its
+    standard variables), make the redacting client the one every tracer uses. True when tracing is on."""
+    from cloudinspect.redact import register_env_secrets
+
+    register_env_secrets()
+    if not any(os.environ.get(name, "").strip().lower() == "true" for name in _TRACING_SWITCHES):
+        return False  # langsmith is not even imported: `--help` stays fast
+    from cloudinspect.observability import install_tracing
+
+    return install_tracing() is not None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: runs the app and turns our errors into clean exits."""
     app = build_app()
+    tracing = _observe()
     try:
         result = app(args=argv, standalone_mode=False)
         # In non-standalone mode click returns the code of `typer.Exit(n)` instead of exiting.
@@ -73,3 +91,8 @@ def main(argv: list[str] | None = None) -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    finally:
+        if tracing:
+            from cloudinspect.observability import flush_traces
+
+            flush_traces(timeout=30)
