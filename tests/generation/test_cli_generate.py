@@ -168,7 +168,9 @@ def test_provider_error_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[st
         f"    parameters: {{base_url: 'http://127.0.0.1:{port}/v1', max_retries: 0, timeout: 5}}\n",
         encoding="utf-8",
     )
-    code, _, err = run(["generate", "lambda-error-rate", "-m", "down-server", "--models-file", str(models)], capsys)
+    code, _, err = run(
+        ["generate", "lambda-error-rate", "-m", "down-server", "--models-file", str(models), "--tries", "1"], capsys
+    )
     assert code == 1
     assert "error: model 'down-server' failed: " in err
     assert "Connection refused" in err  # the root cause, not only the SDK's "Connection error."

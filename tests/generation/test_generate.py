@@ -160,10 +160,20 @@ def test_finish_reasons_of_each_provider(metadata: dict[str, Any], reason: str |
 
 
 def test_provider_errors_become_generation_errors(catalog: Catalog) -> None:
+    from cloudinspect.models.resilience import RetryPolicy
+
     with pytest.raises(
-        GenerationError, match=r"model 'smollm2-135m' failed: ConnectionError: connection refused"
+        GenerationError,
+        match=r"model 'smollm2-135m' failed: provider 'llamacpp' unavailable after 1 try: connection failed: "
+        r"ConnectionError: connection refused",
     ) as info:
-        generate_code(catalog["lambda-functions-inventory"], None, "smollm2-135m", chat_model=FailingChatModel())
+        generate_code(
+            catalog["lambda-functions-inventory"],
+            None,
+            "smollm2-135m",
+            chat_model=FailingChatModel(),
+            retry=RetryPolicy(attempts=1),
+        )
     assert info.value.exit_code == 1
 
 

@@ -64,19 +64,25 @@ def generate(
     models_file: Annotated[
         list[Path] | None, typer.Option("--models-file", help="Extra model registry file (overrides by id).")
     ] = None,
+    retries: Annotated[
+        int, typer.Option("--tries", min=1, max=20, help="Tries per model call on rate limits, timeouts, 5xx.")
+    ] = 4,
 ) -> None:
     """Generate the inspection script of a catalogue prompt with a model, and show what it cost."""
     from cloudinspect.catalog import load_catalog, parse_var_options
     from cloudinspect.config import get_settings
     from cloudinspect.generation import generate_code
     from cloudinspect.models import get_spec, spec_with
+    from cloudinspect.models.resilience import RetryPolicy
 
     prompt = load_catalog([*get_settings().catalog_dirs, *(catalog or [])])[prompt_id]
     variables = parse_var_options(var or [])
     spec = get_spec(model, extra_files=models_file)
     if max_tokens is not None:
         spec = spec_with(spec, max_tokens=max_tokens)
-    artifact = generate_code(prompt, variables, spec, max_continuations=max_continuations)
+    artifact = generate_code(
+        prompt, variables, spec, max_continuations=max_continuations, retry=RetryPolicy(attempts=retries)
+    )
     if out is not None and artifact.code:
         write_atomic(out, artifact.code)
     if as_json:
@@ -94,7 +100,7 @@ def generate(
         err_console.print("error: the model's reply contains no code", style="bold red", markup=False)
         raise typer.Exit(1)
     if out is not None:
-        err_console.print(f"wrote {out} ({artifact.code.count(chr(10))} lines)", markup=False)
+        err_console.print(f"wrote {out} ({artifact.code.count(chr(10))} lines)", markup=False, soft_wrap=True)
 
 
 COMMANDS = [generate]

@@ -12,6 +12,7 @@ from cloudinspect.generation._extract import Extraction, ExtractionMethod, extra
 from cloudinspect.generation._generate import (
     TRUNCATION_REASONS,
     GenerationError,
+    ModelCallError,
     build_messages,
     finish_reason_of,
     generate_code,
@@ -30,6 +31,7 @@ __all__ = [
     "ExtractionMethod",
     "GeneratedCode",
     "GenerationError",
+    "ModelCallError",
     "ReplyPiece",
     "build_messages",
     "extract_code",

@@ -47,6 +47,13 @@ from cloudinspect.generation._templates import render_template
 from cloudinspect.models.providers import get_model
 from cloudinspect.models.registry import get_spec
 from cloudinspect.models.replay import PROMPT_ID_METADATA_KEY, REPLAY_PREFIX
+from cloudinspect.models.resilience import (
+    ProviderError,
+    ProviderFailure,
+    RetryPolicy,
+    call_with_retries,
+    client_overrides,
+)
 from cloudinspect.models.spec import ModelSpec, Provider, TokenUsage
 
 TRUNCATION_REASONS = frozenset({"length", "max_tokens", "max_output_tokens"})
@@ -56,6 +63,11 @@ _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
 class GenerationError(CloudInspectError):
     """The model failed to answer (network, authentication, quota, provider error). Exit code 1."""
+
+
+class ModelCallError(GenerationError, ProviderError):
+    """The provider failed for good (at once, or after the retry policy's tries): `.failure.kind` and
+    `.failure.transient` say why, `.tries` how often it was asked."""
 
 
 def finish_reason_of(message: BaseMessage) -> str | None:
@@ -153,17 +165,6 @@ def _added(a: TokenUsage, b: TokenUsage) -> TokenUsage:
     )
 
 
-def _describe(exc: BaseException) -> str:
-    """The error and its root cause: SDKs often say only "Connection error." and keep the reason below."""
-    text = f"{type(exc).__name__}: {exc}"
-    root = exc
-    while root.__cause__ is not None or root.__context__ is not None:
-        root = root.__cause__ or root.__context__  # type: ignore[assignment]
-    if root is not exc and str(root) not in text:
-        text += f" ({type(root).__name__}: {root})"
-    return text
-
-
 @dataclass
 class _Session:
     """The calls of one generation, each recorded as a reply piece."""
@@ -173,15 +174,26 @@ class _Session:
     config: RunnableConfig
     pieces: list[ReplyPiece] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     def call(self, runnable: Runnable[Any, Any], messages: list[BaseMessage]) -> tuple[Any, float]:
+        """The runnable's answer and the latency of the try that gave it; transient provider failures are
+        retried as the policy says, each retry noted in the warnings."""
         start = perf_counter()
+
+        def attempt() -> Any:
+            nonlocal start
+            start = perf_counter()
+            return runnable.invoke(messages, config=self.config)
+
+        def note(failure: ProviderFailure, tried: int, wait_s: float) -> None:
+            self.warnings.append(f"{failure.headline}; retried after {wait_s:.1f} s")
+
         try:
-            result = runnable.invoke(messages, config=self.config)
-        except CloudInspectError:
-            raise
-        except Exception as exc:
-            raise GenerationError(f"model '{model_label(self.spec)}' failed: {_describe(exc)}") from exc
+            result = call_with_retries(attempt, self.retry, on_retry=note)
+        except ProviderError as exc:
+            label, provider = model_label(self.spec), self.spec.provider.value
+            raise ModelCallError(exc.failure, exc.tries, model=label, provider=provider) from exc.__cause__
         return result, (perf_counter() - start) * 1000
 
     def record(self, kind: str, message: BaseMessage, content: str, latency_ms: float) -> ReplyPiece:
@@ -295,6 +307,7 @@ def generate_code(
     max_continuations: int = 2,
     chat_model: BaseChatModel | None = None,
     history: Sequence[BaseMessage] = (),
+    retry: RetryPolicy | None = None,
 ) -> CodeArtifact:
     """Ask `model` (a registry id, `replay:PATH` or a spec) for a script answering `prompt` with `variables`.
 
@@ -305,18 +318,25 @@ def generate_code(
     model shared by several calls so that its cursors advance); the spec still decides messages, structured
     output and prices. Raises InputError for invalid variables, GenerationError
     when the provider fails; an unusable reply is not an error: the artifact's warnings say what is wrong.
+
+    `retry` (default `RetryPolicy()`) retries transient provider failures (rate limits, timeouts, server and
+    connection errors), each retry noted in the warnings; a provider that still fails raises ModelCallError, a
+    GenerationError whose `.failure` says why.
     """
     if max_continuations < 0:
         raise InputError(f"max_continuations must be 0 or more, got {max_continuations}")
     spec = get_spec(model) if isinstance(model, str) else model
     values = resolve_variables(prompt, variables)
-    llm = chat_model if chat_model is not None else get_model(spec)
-    config = RunnableConfig(
-        run_name="cloudinspect.generate",
-        tags=["cloudinspect", "generate"],
-        metadata={PROMPT_ID_METADATA_KEY: prompt.id, "cloudinspect_model_id": model_label(spec)},
+    policy = retry or RetryPolicy()
+    llm = chat_model if chat_model is not None else get_model(spec, **client_overrides(spec, policy))
+    from cloudinspect.observability import run_config
+
+    config = run_config(
+        "cloudinspect.generate",
+        ["cloudinspect", "generate"],
+        {PROMPT_ID_METADATA_KEY: prompt.id, "cloudinspect_model_id": model_label(spec)},
     )
-    session = _Session(llm, spec, config)
+    session = _Session(llm, spec, config, retry=policy)
     created = datetime.now(UTC)
     outcome: _Outcome | None = None
     if spec.capabilities.structured_output and spec.capabilities.chat:

@@ -10,6 +10,14 @@ from cloudinspect.models.registry import (
     select_models,
     spec_with,
 )
+from cloudinspect.models.resilience import (
+    ProviderError,
+    ProviderFailure,
+    RetryPolicy,
+    call_with_retries,
+    classify_provider_error,
+    client_overrides,
+)
 from cloudinspect.models.spec import (
     Capabilities,
     GGUFSource,
@@ -28,8 +36,14 @@ __all__ = [
     "Parameters",
     "Prices",
     "Provider",
+    "ProviderError",
+    "ProviderFailure",
+    "RetryPolicy",
     "TokenUsage",
     "builtin_models_file",
+    "call_with_retries",
+    "classify_provider_error",
+    "client_overrides",
     "get_model",
     "get_spec",
     "load_models_file",

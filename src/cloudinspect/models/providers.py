@@ -9,6 +9,7 @@ passed to the client and never printed.
 from __future__ import annotations
 
 import importlib
+import math
 import os
 from collections.abc import Callable
 from types import ModuleType
@@ -89,6 +90,9 @@ def _api_key(spec: ModelSpec) -> str | None:
         raise MissingDependencyError(
             f"model '{spec.id}' needs an API key in the environment variable {name}; set it and retry"
         )
+    from cloudinspect.redact import register_secret
+
+    register_secret(value)  # hidden from every output even when it has no recognisable shape
     return value
 
 
@@ -109,10 +113,14 @@ def _openai(spec: ModelSpec) -> BaseChatModel:
 @provider(Provider.openai_compatible)
 def _openai_compatible(spec: ModelSpec) -> BaseChatModel:
     # Local servers (vLLM, LM Studio, llama-server) usually want no key, but the client insists on one.
-    return _chat_openai(spec, _api_key(spec) or "not-needed")
+    # ChatOpenAI sends the output cap as max_completion_tokens only, which some servers ignore (llama-cpp-python's
+    # generates until end of text or context): send the older max_tokens as well.
+    p = spec.parameters
+    extra_body = {"max_tokens": p.max_tokens} if p.max_tokens is not None else None
+    return _chat_openai(spec, _api_key(spec) or "not-needed", extra_body=extra_body)
 
 
-def _chat_openai(spec: ModelSpec, key: str | None) -> BaseChatModel:
+def _chat_openai(spec: ModelSpec, key: str | None, *, extra_body: dict[str, Any] | None = None) -> BaseChatModel:
     """ChatOpenAI for OpenAI itself and for any server that speaks its API (base_url)."""
     module = _require(spec)
     p = spec.parameters
@@ -128,6 +136,7 @@ def _chat_openai(spec: ModelSpec, key: str | None) -> BaseChatModel:
         reasoning_effort=p.reasoning_effort,
         timeout=p.timeout,
         max_retries=p.max_retries,
+        extra_body=extra_body,
     )
     return module.ChatOpenAI(**kwargs, **_common(spec))  # type: ignore[no-any-return]
 
@@ -196,7 +205,7 @@ def _bedrock(spec: ModelSpec) -> BaseChatModel:
         top_p=p.top_p,
         stop=p.stop,
         additional_model_request_fields=extra,
-        timeout=int(p.timeout) if p.timeout is not None else None,
+        timeout=math.ceil(p.timeout) if p.timeout is not None else None,
         max_retries=p.max_retries,
     )
     return module.ChatBedrockConverse(**kwargs, **_common(spec))  # type: ignore[no-any-return]
@@ -215,6 +224,7 @@ def _ollama(spec: ModelSpec) -> BaseChatModel:
         top_k=p.top_k,
         seed=p.seed,
         stop=p.stop,
+        client_kwargs={"timeout": p.timeout} if p.timeout is not None else None,
     )
     return module.ChatOllama(**kwargs, **_common(spec))  # type: ignore[no-any-return]
 
