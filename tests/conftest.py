@@ -8,6 +8,7 @@ from contextlib import ExitStack
 import pytest
 
 from cloudinspect.cloud import Emulator, start_emulator
+from tests._llama_server import ServedModel, serve_for_tests
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +23,11 @@ def emulator() -> Iterator[Callable[[str], Emulator]]:
             return started[scenario]
 
         yield get
+
+
+@pytest.fixture(scope="session")
+def openai_server() -> Iterator[ServedModel]:
+    """SmolLM2 served over the OpenAI API on loopback (llama-cpp-python's server) for the whole session, started
+    on first use."""
+    with serve_for_tests() as served:
+        yield served

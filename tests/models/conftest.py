@@ -1,4 +1,5 @@
-"""Fixtures for the model registry tests: isolated settings and a writer of registry files."""
+"""Fixtures for the model registry tests: isolated settings, a writer of registry files, and SmolLM2 behind
+llama-cpp-python's OpenAI-compatible server."""
 
 from __future__ import annotations
 
