@@ -191,6 +191,13 @@ class ReplayChatModel(BaseChatModel):
         with self._lock:
             return max(len(queue) - self._cursors.get(key, 0), 0)
 
+    def advance(self, prompt_id: str | None, count: int) -> None:
+        """Skip `count` replies of `prompt_id` (the list form ignores it): a resumed conversation continues where
+        the interrupted one stood instead of replaying its first replies again."""
+        key = prompt_id if self.by_prompt is not None else None
+        with self._lock:
+            self._cursors[key] = self._cursors.get(key, 0) + max(count, 0)
+
     def reset(self) -> None:
         """Start again from the first reply of every prompt."""
         with self._lock:
