@@ -2,8 +2,10 @@
 
 It starts an emulated AWS account (a real moto server on loopback, seeded with the `baseline` scenario),
 answers catalogue questions about it with their canonical reference scripts, shows the catalogue and the
-model registry, and asks the local llama.cpp model (shipped on PyPI) for a first draft of an inspection
-script. The draft is only shown: generated code is reviewed and sandboxed before it runs (later stages).
+model registry, then runs the main job: the repair loop (generate, review, execute in the sandbox, evaluate
+against the canonical answer, diagnose, repair) on a few catalogue prompts with the local llama.cpp model
+(shipped on PyPI), with progress per attempt and a summary table. Every run is in the results store
+(`cloudinspect runs list`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.table import Table
 
 console = Console(highlight=False)
@@ -31,7 +32,10 @@ SHOWCASE = [
     "cloudwatch-alarms-by-state",
     "logs-groups-without-retention",
 ]
-DRAFT_PROMPT = "lambda-functions-inventory"
+# The repair loop's demo prompts: small, single-service questions a 135M-parameter model has a chance at.
+LOOP_PROMPTS = ["ec2-instances-by-state-and-type", "lambda-functions-inventory", "logs-groups-without-retention"]
+LOOP_MODEL = "smollm2-135m"
+LOOP_ATTEMPTS = 3
 
 
 def _summarise(value: Any) -> str:
@@ -51,10 +55,10 @@ def _summarise(value: Any) -> str:
 
 def main(scenario: str = "baseline") -> None:
     """Run the demo."""
-    from cloudinspect.catalog import load_catalog, render_prompt
+    from cloudinspect.catalog import load_catalog
     from cloudinspect.catalog.reference import run_reference
     from cloudinspect.cloud import start_emulator
-    from cloudinspect.models import get_spec, load_registry
+    from cloudinspect.models import load_registry
 
     console.rule("[bold]cloudinspect[/]: the embedded default (no cloud account, no API key)")
 
@@ -68,6 +72,21 @@ def main(scenario: str = "baseline") -> None:
         table.add_row(svc, str(n))
     console.print(table)
     console.print("by category: " + ", ".join(f"{c} {n}" for c, n in sorted(categories.items())))
+
+    registry = load_registry()
+    table = Table(title=f"Model registry: {len(registry)} models")
+    for col in ("id", "provider", "model", "in $/M", "out $/M"):
+        table.add_column(col)
+    for spec in registry.values():
+        prices = spec.prices
+        table.add_row(
+            spec.id,
+            spec.provider.value,
+            spec.model,
+            f"{prices.input:g}" if prices else "free",
+            f"{prices.output:g}" if prices else "free",
+        )
+    console.print(table)
 
     console.print(f"\nStarting an emulated AWS account (moto server on loopback, scenario [bold]{scenario}[/]) ...")
     started = time.perf_counter()
@@ -97,27 +116,14 @@ def main(scenario: str = "baseline") -> None:
                 f"{run.duration_s:.1f}",
             )
         console.print(table)
-
-    registry = load_registry()
-    table = Table(title=f"Model registry: {len(registry)} models")
-    for col in ("id", "provider", "model", "in $/M", "out $/M"):
-        table.add_column(col)
-    for spec in registry.values():
-        prices = spec.prices
-        table.add_row(
-            spec.id,
-            spec.provider.value,
-            spec.model,
-            f"{prices.input:g}" if prices else "free",
-            f"{prices.output:g}" if prices else "free",
-        )
-    console.print(table)
-
-    _local_draft(catalog[DRAFT_PROMPT], render_prompt, get_spec("smollm2-135m"))
+        _repair_loop(emu.endpoint_url, catalog)
 
     console.print(
         Panel(
             "Try it yourself:\n"
+            "  .venv/bin/cloudinspect run lambda-functions-inventory --model smollm2-135m --target emulator:baseline\n"
+            "  .venv/bin/cloudinspect runs list            # every run and attempt is in the results store\n"
+            "  .venv/bin/cloudinspect graph repair         # the repair loop as a Mermaid graph\n"
             "  .venv/bin/cloudinspect emulator up --scenario baseline   # then point boto3 at the printed endpoint\n"
             "  .venv/bin/cloudinspect prompts show lambda-error-rate\n"
             "  .venv/bin/cloudinspect scenarios list\n"
@@ -128,33 +134,33 @@ def main(scenario: str = "baseline") -> None:
     )
 
 
-def _local_draft(prompt: Any, render: Any, spec: Any) -> None:
-    """Ask the local model for a draft script; show it with tokens and speed."""
-    from langchain_core.messages import HumanMessage, SystemMessage
+def _repair_loop(endpoint_url: str, catalog: Any) -> None:
+    """The main job: the repair loop on LOOP_PROMPTS with the local model against the running emulator."""
+    from cloudinspect.loop import LoopLimits, ProgressPrinter, run_repair_loop, runs_table
+    from cloudinspect.loop.state import RunRecord
 
-    from cloudinspect.models import get_model
-
+    console.rule(f"[bold]The repair loop[/]: {LOOP_MODEL} (llama.cpp, in-process) on {len(LOOP_PROMPTS)} prompts")
     console.print(
-        f"\nLocal model [bold]{spec.id}[/] ({spec.model}, llama.cpp on CPU) drafts a script for "
-        f"[bold]{prompt.id}[/] ..."
+        "Each attempt: the model writes a script; the static review checks it against botocore's models; the "
+        "sandbox runs it read-only against the emulated account; its output is compared with the canonical "
+        "answer; a failure goes back to the model as feedback. A 135M-parameter model rarely passes: the point "
+        "is the loop, its classification of each failure, and what it costs.",
+        style="dim",
     )
-    model = get_model(spec, max_tokens=320)
-    started = time.perf_counter()
-    reply = model.invoke(
-        [
-            SystemMessage("You write short, read-only Python scripts with boto3. Reply with one ```python block."),
-            HumanMessage(render(prompt, family=spec.family)),
-        ]
-    )
-    elapsed = time.perf_counter() - started
-    usage = reply.usage_metadata
-    out_tokens = usage["output_tokens"] if usage else 0
-    in_tokens = usage["input_tokens"] if usage else 0
-    console.print(Panel(Syntax(str(reply.content).strip(), "markdown", word_wrap=True), title="draft (not executed)"))
-    console.print(
-        f"{in_tokens} tokens in, {out_tokens} out, {elapsed:.1f} s "
-        f"({out_tokens / elapsed if elapsed else 0:.0f} tok/s). Review, sandboxed execution and repair come next."
-    )
+    records: list[RunRecord] = []
+    for prompt_id in [p for p in LOOP_PROMPTS if p in catalog]:
+        console.print(f"\n[bold]{prompt_id}[/]: {catalog[prompt_id].title}")
+        record = run_repair_loop(
+            prompt_id,
+            LOOP_MODEL,
+            target=f"endpoint:{endpoint_url}",
+            # no continuations: a 135M model continuing a cut-off script only adds minutes of noise
+            limits=LoopLimits(max_attempts=LOOP_ATTEMPTS, exec_timeout_s=30, max_continuations=0),
+            on_event=ProgressPrinter(console),
+        )
+        records.append(record)
+    console.print()
+    console.print(runs_table(records, title=f"Repair runs with {LOOP_MODEL} (see: cloudinspect runs show RUN_ID)"))
 
 
 if __name__ == "__main__":

@@ -13,23 +13,13 @@ import pytest
 import yaml
 
 from cloudinspect.catalog import Catalog
-from cloudinspect.cli import main
 from cloudinspect.cli.generate import write_atomic
 from cloudinspect.generation import generate_code
+from tests._cli import run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "replay"
 CATALOG_REPLAY = f"replay:{FIXTURES / 'catalog.yaml'}"
 TRUNCATED_REPLAY = f"replay:{FIXTURES / 'truncated.yaml'}"
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_replay_fixture_holds_known_good_conversations(catalog: Catalog) -> None:

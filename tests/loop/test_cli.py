@@ -9,21 +9,11 @@ from typing import Any
 
 import pytest
 
-from cloudinspect.cli import main
 from cloudinspect.config import get_settings
+from tests._cli import run
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 PROMPT = "ec2-instances-by-state-and-type"
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(autouse=True)

@@ -8,17 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cloudinspect.cli import main
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests._cli import run
 
 
 def test_list_json_contains_both_local_models(capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,13 +19,14 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from cloudinspect.generation import render_template, services_in
 from cloudinspect.loop import apidocs
 from cloudinspect.loop.state import NOT_THE_MODELS_FAULT, Attempt, FindingRecord
 from cloudinspect.review import awsmodels as models
 from cloudinspect.sandbox.process import SCRIPT_NAME
+from cloudinspect.sandbox.result import ErrorClass as ExecErrorClass
 
 _DESCRIPTIONS: dict[str, str] = {
     "none": "no error: the attempt passed",
@@ -64,21 +65,7 @@ PARAMETER_RULES = frozenset(
 )
 """Review rules that mean the script calls a real API with wrong parameters."""
 
-_EXECUTION_CLASSES = frozenset(
-    {
-        "syntax",
-        "import",
-        "hallucinated_api",
-        "parameter_validation",
-        "access_denied",
-        "read_only_violation",
-        "throttling",
-        "emulator_unsupported",
-        "runtime",
-        "timeout",
-        "resource_limit",
-    }
-)
+_EXECUTION_CLASSES = frozenset(get_args(ExecErrorClass)) - {"output_not_json", "none"}
 
 
 def describe_error_class(error_class: str) -> str:

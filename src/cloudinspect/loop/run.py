@@ -13,6 +13,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -123,19 +124,7 @@ def record_of(run_id: str, prompt_id: str, model_id: str, target: str, state: Ma
         target=target,
         status=state.get("status") or "error",
         reason=state.get("reason", ""),
-        attempts=[
-            AttemptSummary(
-                n=a.n,
-                error_class=a.error_class,
-                error_message=a.error_message,
-                tokens_in=a.usage.tokens_in,
-                tokens_out=a.usage.tokens_out,
-                cost_usd=a.usage.cost_usd,
-                duration_ms=a.duration_ms,
-                passed=a.passed,
-            )
-            for a in attempts
-        ],
+        attempts=[AttemptSummary.of(a) for a in attempts],
         final_code=final.code if final is not None else None,
         output=output,
         tokens_in=sum(a.usage.tokens_in for a in attempts),
@@ -170,6 +159,34 @@ def _execute_graph(
     return dict(state)
 
 
+@dataclass
+class _Plan:
+    """Everything a run needs besides its graph state: what run_repair_loop resolves, or resume reads back."""
+
+    run_id: str
+    prompt: InspectionPrompt
+    spec: ModelSpec
+    llm: BaseChatModel
+    variables: dict[str, Any]
+    target: str
+    limits: LoopLimits
+    sandbox: str
+    store: Any
+    checkpoint_file: Path | None
+    on_event: Callable[[LoopEvent], None] | None
+    retry: Any
+
+
+def _chat_model(spec: ModelSpec, chat_model: BaseChatModel | None, retry: Any) -> BaseChatModel:
+    """`chat_model`, or the spec's model with its client's timeout and retries governed by the retry policy."""
+    from cloudinspect.models import get_model
+    from cloudinspect.models.resilience import RetryPolicy, client_overrides
+
+    if chat_model is not None:
+        return chat_model
+    return get_model(spec, **client_overrides(spec, retry or RetryPolicy()))
+
+
 def run_repair_loop(
     prompt: str | InspectionPrompt,
     model: str | ModelSpec,
@@ -188,114 +205,97 @@ def run_repair_loop(
     """Generate, review, execute and repair a script for `prompt` with `model` against `target`.
 
     `store`: a ResultStore (default: the user's results store); `chat_model` replaces the model built from the
-    registry (tests: one replay or fake model). Returns the final record; the store holds every attempt."""
+    registry (tests: one replay or fake model); `retry`: a RetryPolicy for model calls. Returns the final record;
+    the store holds every attempt."""
     from cloudinspect.catalog import load_catalog
     from cloudinspect.catalog.render import resolve_variables
-    from cloudinspect.models import get_model, get_spec
-    from cloudinspect.store import ResultStore, new_run_id
+    from cloudinspect.generation import model_label
+    from cloudinspect.models import get_spec
+    from cloudinspect.store import ResultStore, RunInfo, new_run_id
 
     entry = load_catalog()[prompt] if isinstance(prompt, str) else prompt
     spec = get_spec(model) if isinstance(model, str) else model
     values = resolve_variables(entry, variables)
     limits = limits or LoopLimits()
-    run_id = run_id or new_run_id()
-    llm = chat_model if chat_model is not None else get_model(spec)
+    llm = _chat_model(spec, chat_model, retry)
     with contextlib.ExitStack() as stack:
         if store is None:
             store = stack.enter_context(ResultStore())
-        return _start(
-            entry, spec, llm, values, target, limits, sandbox, store, checkpoint_file, on_event, run_id, retry
+        plan = _Plan(
+            run_id or new_run_id(),
+            entry,
+            spec,
+            llm,
+            values,
+            target,
+            limits,
+            sandbox,
+            store,
+            checkpoint_file,
+            on_event,
+            retry,
         )
-
-
-def _start(
-    entry: InspectionPrompt,
-    spec: Any,
-    llm: BaseChatModel,
-    values: dict[str, Any],
-    target: str,
-    limits: LoopLimits,
-    sandbox: str,
-    store: Any,
-    checkpoint_file: Path | None,
-    on_event: Callable[[LoopEvent], None] | None,
-    run_id: str,
-    retry: Any,
-) -> RunRecord:
-    from cloudinspect.generation import model_label
-    from cloudinspect.store import RunInfo
-
-    store.create_run(
-        RunInfo(
-            run_id=run_id,
-            kind="repair",
-            prompt_id=entry.id,
-            model_id=model_label(spec),
-            target=target,
-            variables=values,
-            options={"limits": limits.model_dump(mode="json"), "sandbox": sandbox},
+        store.create_run(
+            RunInfo(
+                run_id=plan.run_id,
+                kind="repair",
+                prompt_id=entry.id,
+                model_id=model_label(spec),
+                target=target,
+                variables=values,
+                options={"limits": limits.model_dump(mode="json"), "sandbox": sandbox},
+            )
         )
-    )
-    return _run(
-        entry, spec, llm, values, target, limits, sandbox, store, checkpoint_file, on_event, run_id, retry, True
-    )
+        return _run(plan, resume=False)
 
 
-def _run(
-    entry: InspectionPrompt,
-    spec: Any,
-    llm: BaseChatModel,
-    values: dict[str, Any],
-    target: str,
-    limits: LoopLimits,
-    sandbox: str,
-    store: Any,
-    checkpoint_file: Path | None,
-    on_event: Callable[[LoopEvent], None] | None,
-    run_id: str,
-    retry: Any,
-    fresh: bool,
-    elapsed_before_s: float = 0.0,
-) -> RunRecord:
+def _run(plan: _Plan, *, resume: bool, elapsed_before_s: float = 0.0) -> RunRecord:
     from cloudinspect.generation import model_label
 
     def note(text: str) -> None:
-        if on_event is not None:
-            on_event(LoopEvent(run_id, 0, "setup", text))
+        if plan.on_event is not None:
+            plan.on_event(LoopEvent(plan.run_id, 0, "setup", text))
 
     start = time.monotonic()
     state: dict[str, Any]
     try:
         with open_target(
-            target, entry, values, sandbox=sandbox, exec_timeout_s=limits.exec_timeout_s, on_event=note
+            plan.target,
+            plan.prompt,
+            plan.variables,
+            sandbox=plan.sandbox,
+            exec_timeout_s=plan.limits.exec_timeout_s,
+            on_event=note,
         ) as (run_code, expected):
             ctx = RepairContext(
-                run_id=run_id,
-                prompt=entry,
-                variables=values,
-                spec=spec,
-                chat_model=llm,
+                run_id=plan.run_id,
+                prompt=plan.prompt,
+                variables=plan.variables,
+                spec=plan.spec,
+                chat_model=plan.llm,
                 run_code=run_code,
                 expected=expected,
-                limits=limits,
-                store=store,
-                on_event=on_event,
-                retry=retry,
+                limits=plan.limits,
+                store=plan.store,
+                on_event=plan.on_event,
+                retry=plan.retry,
                 elapsed_before_s=elapsed_before_s,
             )
             initial: RepairState = {
-                "run_id": run_id,
-                "prompt_id": entry.id,
-                "variables": values,
+                "run_id": plan.run_id,
+                "prompt_id": plan.prompt.id,
+                "variables": plan.variables,
                 "attempts": [],
                 "strategy": "continue",
             }
-            state = _execute_graph(ctx, initial, not fresh, checkpoint_file)
+            state = _execute_graph(ctx, initial, resume, plan.checkpoint_file)
     except Exception as exc:
         if isinstance(exc, LoopError):
             raise
-        store.finish_run(
-            run_id,
+        # A failure of the machinery (sandbox, emulator...): the run ends as an error with what is known. An
+        # interruption (KeyboardInterrupt, kill) leaves it 'running', to be resumed.
+        plan.store.finish_run(
+            plan.run_id,
             status="error",
             reason=f"{type(exc).__name__}: {exc}"[:1000],
             final_code=None,
@@ -303,17 +303,17 @@ def _run(
             duration_ms=(time.monotonic() - start) * 1000,
         )
         raise
-    record = record_of(run_id, entry.id, model_label(spec), target, state)
-    store.finish_run(
-        run_id,
+    record = record_of(plan.run_id, plan.prompt.id, model_label(plan.spec), plan.target, state)
+    plan.store.finish_run(
+        plan.run_id,
         status=record.status,
         reason=record.reason,
         final_code=record.final_code,
         output=record.output,
         duration_ms=record.duration_ms,
     )
-    if on_event is not None:
-        on_event(LoopEvent(run_id, len(record.attempts), "done", record.reason, status=record.status))
+    if plan.on_event is not None:
+        plan.on_event(LoopEvent(plan.run_id, len(record.attempts), "done", record.reason, status=record.status))
     return record
 
 
@@ -326,55 +326,40 @@ def resume_repair_loop(
     on_event: Callable[[LoopEvent], None] | None = None,
     retry: Any = None,
 ) -> RunRecord:
-    """Continue an interrupted run from its last checkpoint, with the parameters it was started with."""
+    """Continue an interrupted run from its last checkpoint, with the parameters it was started with; finished
+    attempts are not repeated."""
+    from cloudinspect.catalog import load_catalog
+    from cloudinspect.models import get_spec
+    from cloudinspect.models.replay import ReplayChatModel
     from cloudinspect.store import ResultStore
 
     with contextlib.ExitStack() as stack:
         if store is None:
             store = stack.enter_context(ResultStore())
-        return _resume(run_id, store, checkpoint_file, chat_model, on_event, retry)
-
-
-def _resume(
-    run_id: str,
-    store: Any,
-    checkpoint_file: Path | None,
-    chat_model: BaseChatModel | None,
-    on_event: Callable[[LoopEvent], None] | None,
-    retry: Any,
-) -> RunRecord:
-    from cloudinspect.catalog import load_catalog
-    from cloudinspect.models import get_model, get_spec
-
-    stored = store.get_run(run_id)
-    if stored.status != "running":
-        raise LoopError(f"run {run_id} already ended with status {stored.status!r}: nothing to resume")
-    entry = load_catalog()[stored.prompt_id]
-    spec = get_spec(stored.model_id)
-    options = dict(stored.options or {})
-    limits = LoopLimits.model_validate(options.get("limits", {}))
-    llm = chat_model if chat_model is not None else get_model(spec)
-    from cloudinspect.models.replay import ReplayChatModel
-
-    if isinstance(llm, ReplayChatModel):
-        llm.advance(entry.id, sum(a.usage.replies for a in stored.attempts))
-    elapsed = sum(a.duration_ms for a in stored.attempts) / 1000
-    return _run(
-        entry,
-        spec,
-        llm,
-        dict(stored.variables),
-        stored.target,
-        limits,
-        str(options.get("sandbox", "process")),
-        store,
-        checkpoint_file,
-        on_event,
-        run_id,
-        retry,
-        False,
-        elapsed,
-    )
+        stored = store.get_run(run_id)
+        if stored.status != "running":
+            raise LoopError(f"run {run_id} already ended with status {stored.status!r}: nothing to resume")
+        entry = load_catalog()[stored.prompt_id]
+        spec = get_spec(stored.model_id)
+        options = dict(stored.options or {})
+        llm = _chat_model(spec, chat_model, retry)
+        if isinstance(llm, ReplayChatModel):  # a recorded conversation continues where the run stood
+            llm.advance(entry.id, sum(a.usage.replies for a in stored.attempts))
+        plan = _Plan(
+            run_id,
+            entry,
+            spec,
+            llm,
+            dict(stored.variables),
+            stored.target,
+            LoopLimits.model_validate(options.get("limits", {})),
+            str(options.get("sandbox", "process")),
+            store,
+            checkpoint_file,
+            on_event,
+            retry,
+        )
+        return _run(plan, resume=True, elapsed_before_s=sum(a.duration_ms for a in stored.attempts) / 1000)
 
 
 def record_json(record: RunRecord) -> str:

@@ -142,6 +142,19 @@ class AttemptSummary(_Frozen):
     duration_ms: float
     passed: bool
 
+    @classmethod
+    def of(cls, attempt: Attempt) -> AttemptSummary:
+        return cls(
+            n=attempt.n,
+            error_class=attempt.error_class,
+            error_message=attempt.error_message,
+            tokens_in=attempt.usage.tokens_in,
+            tokens_out=attempt.usage.tokens_out,
+            cost_usd=attempt.usage.cost_usd,
+            duration_ms=attempt.duration_ms,
+            passed=attempt.passed,
+        )
+
 
 class RunRecord(_Frozen):
     """The final record of a run: `{"run_id", "status", "attempts": [...], "final_code", "output"}` and more."""

@@ -183,7 +183,7 @@ class ResultStore:
             target=run.target,
             status=run.status,
             reason=run.reason,
-            attempts=[_summary(attempt) for attempt in run.attempts],
+            attempts=[AttemptSummary.of(attempt) for attempt in run.attempts],
             final_code=run.final_code,
             output=run.output,
             tokens_in=run.tokens_in,
@@ -322,19 +322,6 @@ def _run_fields(row: sqlite3.Row) -> dict[str, Any]:
     for name in ("variables", "options", "output"):
         fields[name] = None if fields[name] is None else json.loads(fields[name])
     return fields
-
-
-def _summary(attempt: Attempt) -> AttemptSummary:
-    return AttemptSummary(
-        n=attempt.n,
-        error_class=attempt.error_class,
-        error_message=attempt.error_message,
-        tokens_in=attempt.usage.tokens_in,
-        tokens_out=attempt.usage.tokens_out,
-        cost_usd=attempt.usage.cost_usd,
-        duration_ms=attempt.duration_ms,
-        passed=attempt.passed,
-    )
 
 
 def _json(value: Any) -> str:
