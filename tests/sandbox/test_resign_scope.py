@@ -214,7 +214,9 @@ def test_exec_tells_the_user_to_pass_a_role_for_temporary_credentials(
     monkeypatch.setattr(
         execute_module,
         "aws_resigner",
-        lambda target, code: real(target, code, resolve_endpoint=lambda service, region: upstream.url),
+        lambda target, code, **options: real(
+            target, code, resolve_endpoint=lambda service, region: upstream.url, **options
+        ),
     )
     script = tmp_path / "vpcs.py"
     script.write_text(VPCS)
