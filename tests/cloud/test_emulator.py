@@ -52,3 +52,37 @@ def test_port_in_use_fails_with_the_log_tail() -> None:
     finally:
         first.stop()
     assert gone(first.pid)
+
+
+def test_an_emulator_does_not_outlive_its_owner_killed_with_sigkill() -> None:
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    owner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import json, time\n"
+            "from cloudinspect.cloud.emulator import start_server\n"
+            "print(json.dumps({'pid': start_server().pid}), flush=True)\n"
+            "time.sleep(120)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    server_pid = json.loads(owner.stdout.readline())["pid"] if owner.stdout else 0
+    os.kill(owner.pid, signal.SIGKILL)
+    owner.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(server_pid, signal.SIGKILL)
+    raise AssertionError("the emulator outlived its owner")

@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--ready-file", type=Path, required=True)
     parser.add_argument("--no-patches", action="store_true", help="Serve moto as it is (for benchmarks).")
+    parser.add_argument(
+        "--parent-pid", type=int, default=None, help="Exit when this process is gone (an owner killed with -9)."
+    )
     args = parser.parse_args(argv)
 
     for key, value in SERVER_ENV.items():
@@ -65,6 +68,8 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if args.parent_pid is not None:
+        _watch_parent(args.parent_pid)
     tmp = args.ready_file.with_suffix(".tmp")
     tmp.write_text(json.dumps({"port": port, "pid": os.getpid()}), encoding="utf-8")
     tmp.replace(args.ready_file)
@@ -73,6 +78,26 @@ def main(argv: list[str] | None = None) -> None:
         server.serve_forever()
     finally:
         server.server_close()
+
+
+def _watch_parent(pid: int, interval_s: float = 1.0) -> None:
+    """Exit when process `pid` no longer exists: an emulator owned by a process (not `emulator up`) must not
+    outlive it, even when it is killed with SIGKILL and cannot stop us. (PR_SET_PDEATHSIG would fire when the
+    *thread* that started us ends, and owners start emulators from worker threads.)"""
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval_s)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # exists, owned by someone else
+                continue
+
+    threading.Thread(target=watch, name="cloudinspect-parent-watch", daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -173,6 +173,8 @@ def start_server(
     cmd = [sys.executable, "-m", SERVER_MODULE, "--host", host, "--port", str(port), "--ready-file", str(ready_file)]
     if not patches:
         cmd.append("--no-patches")
+    if not detached:  # dies with us, even when we are killed with SIGKILL
+        cmd += ["--parent-pid", str(os.getpid())]
     with open(log_path, "ab") as log:
         popen = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             cmd,
