@@ -28,6 +28,7 @@ from cloudinspect.models.spec import ModelSpec
 from cloudinspect.sandbox.result import ExecResult
 
 CHECKPOINTS_FILE = "checkpoints.sqlite"
+_COMPUTE: Any = object()
 RECURSION_LIMIT_PER_ATTEMPT = 8
 """Graph steps one attempt can take (repair, review, fix, execute, evaluate, diagnose, and spare)."""
 
@@ -73,11 +74,14 @@ def open_target(
     sandbox: str = "process",
     exec_timeout_s: float = 60.0,
     on_event: Callable[[str], None] | None = None,
+    expected: Any = None,
 ) -> Iterator[tuple[Callable[[str], ExecResult], Any]]:
     """(run_code, canonical answer) for `target`. An `emulator:` target starts one seeded emulator for the whole
     run (scripts cannot change it: only reads reach it); its canonical answer is the reference script's output
     there. An `endpoint:` target is compared with the reference too; an `aws:` account is checked against the
-    contract only."""
+    contract only. `expected`: the canonical answer when the caller knows it already (a benchmark computes it once
+    per prompt and scenario); None computes it."""
+    expected = _COMPUTE if expected is None else expected
     from cloudinspect.cloud.target import AwsTarget, EmulatorTarget, EndpointTarget, parse_target
     from cloudinspect.sandbox import Limits, execute
 
@@ -92,16 +96,18 @@ def open_target(
                 on_event(f"starting the emulator with scenario {parsed.scenario}")
             emulator = stack.enter_context(start_emulator(parsed.scenario))
             exec_target = EndpointTarget(url=emulator.endpoint_url, region=emulator.region)
-            expected = canonical_answer(prompt, emulator.env(), variables)
+            if sandbox == "warm":  # the emulator dies with this run: so does its pool (others' are theirs)
+                from cloudinspect.sandbox.pool import close_pools
+
+                stack.callback(close_pools, exec_target.url)
+            if expected is _COMPUTE:
+                expected = canonical_answer(prompt, emulator.env(), variables)
         elif isinstance(parsed, EndpointTarget):
             exec_target = parsed
-            expected = canonical_answer(prompt, parsed.env(), variables)
+            if expected is _COMPUTE:
+                expected = canonical_answer(prompt, parsed.env(), variables)
         else:
             exec_target, expected = parsed, NO_ANSWER
-        if sandbox == "warm" and isinstance(exec_target, EndpointTarget):
-            from cloudinspect.sandbox.pool import close_pools
-
-            stack.callback(close_pools, exec_target.url)
 
         def run_code(code: str) -> ExecResult:
             return execute(code, exec_target, variables=variables, limits=limits, sandbox=sandbox)
@@ -175,6 +181,7 @@ class _Plan:
     checkpoint_file: Path | None
     on_event: Callable[[LoopEvent], None] | None
     retry: Any
+    expected: Any = None
 
 
 def _chat_model(spec: ModelSpec, chat_model: BaseChatModel | None, retry: Any) -> BaseChatModel:
@@ -201,12 +208,14 @@ def run_repair_loop(
     on_event: Callable[[LoopEvent], None] | None = None,
     run_id: str | None = None,
     retry: Any = None,
+    expected: Any = None,
 ) -> RunRecord:
     """Generate, review, execute and repair a script for `prompt` with `model` against `target`.
 
     `store`: a ResultStore (default: the user's results store); `chat_model` replaces the model built from the
-    registry (tests: one replay or fake model); `retry`: a RetryPolicy for model calls. Returns the final record;
-    the store holds every attempt."""
+    registry (tests: one replay or fake model); `retry`: a RetryPolicy for model calls; `expected`: the canonical
+    answer on the target when already known (default: the reference script runs there first). Returns the final
+    record; the store holds every attempt."""
     from cloudinspect.catalog import load_catalog
     from cloudinspect.catalog.render import resolve_variables
     from cloudinspect.generation import model_label
@@ -234,6 +243,7 @@ def run_repair_loop(
             checkpoint_file,
             on_event,
             retry,
+            expected,
         )
         store.create_run(
             RunInfo(
@@ -266,6 +276,7 @@ def _run(plan: _Plan, *, resume: bool, elapsed_before_s: float = 0.0) -> RunReco
             sandbox=plan.sandbox,
             exec_timeout_s=plan.limits.exec_timeout_s,
             on_event=note,
+            expected=plan.expected,
         ) as (run_code, expected):
             ctx = RepairContext(
                 run_id=plan.run_id,
