@@ -39,6 +39,7 @@ class ReplyPiece(BaseModel):
     truncated: bool = Field(description="Cut off by the output token limit.")
     usage: TokenUsage = Field(default_factory=TokenUsage)
     latency_ms: float = Field(ge=0)
+    cached: bool = Field(False, description="Answered from the response cache: nothing billed, usage zero.")
 
 
 class CodeArtifact(BaseModel):

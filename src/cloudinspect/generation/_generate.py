@@ -59,6 +59,8 @@ from cloudinspect.models.spec import ModelSpec, Provider, TokenUsage
 TRUNCATION_REASONS = frozenset({"length", "max_tokens", "max_output_tokens"})
 _FINISH_KEYS = ("finish_reason", "stop_reason", "stopReason", "done_reason")
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+CACHE_HIT_KEY = "cloudinspect_cache_hit"
+"""`response_metadata` key set on a message answered from the response cache: its usage and cost count as zero."""
 
 
 class GenerationError(CloudInspectError):
@@ -198,7 +200,9 @@ class _Session:
 
     def record(self, kind: str, message: BaseMessage, content: str, latency_ms: float) -> ReplyPiece:
         reason = finish_reason_of(message)
-        usage = TokenUsage.from_metadata(getattr(message, "usage_metadata", None))
+        # A reply from the response cache (cloudinspect.bench.cache) was paid for once, by the run that stored it.
+        cached = bool((getattr(message, "response_metadata", None) or {}).get(CACHE_HIT_KEY))
+        usage = TokenUsage() if cached else TokenUsage.from_metadata(getattr(message, "usage_metadata", None))
         piece = ReplyPiece.model_validate(
             {
                 "kind": kind,
@@ -207,6 +211,7 @@ class _Session:
                 "truncated": is_truncated(reason),
                 "usage": usage,
                 "latency_ms": latency_ms,
+                "cached": cached,
             }
         )
         self.pieces.append(piece)

@@ -73,7 +73,33 @@ CREATE TABLE attempts (
 CREATE INDEX attempts_error_class ON attempts (error_class);
 """
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "runs and their attempts", _V1),)
+_V2 = """
+CREATE TABLE cells (
+    cell_key TEXT PRIMARY KEY,
+    model_id TEXT NOT NULL,
+    prompt_id TEXT NOT NULL,
+    repeat INTEGER NOT NULL CHECK (repeat >= 0),
+    status TEXT NOT NULL,
+    solved INTEGER NOT NULL CHECK (solved IN (0, 1)),
+    run_id TEXT,
+    result TEXT NOT NULL CHECK (json_valid(result)),
+    finished_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX cells_model ON cells (model_id, prompt_id, repeat);
+
+CREATE TABLE bench_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL CHECK (json_valid(value))
+) WITHOUT ROWID;
+"""
+"""The benchmark's tables (cloudinspect.bench.store): one row per finished cell (model x prompt x repeat, the
+CellResult as JSON) and the benchmark's configuration. Empty in a plain results store."""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "runs and their attempts", _V1),
+    Migration(2, "benchmark cells and configuration", _V2),
+)
 """The schema, in order. Version N is the N-th entry."""
 
 

@@ -1,0 +1,81 @@
+"""Grading a final script on a scenario: run it sandboxed on that scenario's emulator and compare its output with
+the canonical script's output there, with the prompt contract's rules (no LLM judge).
+
+The canonical output of a (prompt, scenario) pair is computed once per benchmark process and kept in memory: the
+emulators are read-only for the whole benchmark, so it cannot change, and every model's cell reuses it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from cloudinspect.bench.types import ScenarioGrade
+from cloudinspect.catalog import InspectionPrompt
+from cloudinspect.cloud import Emulator
+
+DETAIL_CHARS = 500
+
+
+class CanonicalAnswers:
+    """The canonical outputs per (prompt, scenario), computed on first use, once, even when threads ask together."""
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple[str, str], Any] = {}
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, prompt: InspectionPrompt, scenario: str, emulator: Emulator, variables: Mapping[str, Any]) -> Any:
+        """The reference script's output on `emulator` (seeded with `scenario`), or loop.context.NO_ANSWER when it
+        cannot run there."""
+        from cloudinspect.loop.run import canonical_answer
+
+        key = (prompt.id, scenario)
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._answers:
+                self._answers[key] = canonical_answer(prompt, emulator.env(), variables)
+            return self._answers[key]
+
+
+def grade_script(
+    code: str,
+    prompt: InspectionPrompt,
+    scenario: str,
+    emulator: Emulator,
+    variables: Mapping[str, Any],
+    expected: Any,
+    *,
+    sandbox: str = "warm",
+    exec_timeout_s: float = 60.0,
+) -> ScenarioGrade:
+    """Execute `code` in the sandbox against `emulator` and judge its output as the repair loop would: the
+    sandbox's error class when it did not run cleanly, else the contract (`contract`) and the canonical answer
+    `expected` (`wrong_output`)."""
+    from cloudinspect.cloud.target import EndpointTarget
+    from cloudinspect.loop.evaluate import evaluate_output
+    from cloudinspect.sandbox import Limits, execute
+
+    start = time.perf_counter()
+    target = EndpointTarget(url=emulator.endpoint_url, region=emulator.region)
+    result = execute(code, target, variables=variables, limits=Limits(timeout_s=exec_timeout_s), sandbox=sandbox)
+    elapsed = (time.perf_counter() - start) * 1000
+    if result.status != "ok":
+        error_class = result.error_class if result.error_class != "none" else "runtime"
+        detail = result.error_message or result.status
+        return ScenarioGrade(
+            scenario=scenario, passed=False, error_class=error_class, detail=detail[:DETAIL_CHARS], duration_ms=elapsed
+        )
+    verdict = evaluate_output(prompt, result.output_json, expected)
+    if verdict.passed:
+        return ScenarioGrade(scenario=scenario, passed=True, detail=verdict.summary, duration_ms=elapsed)
+    return ScenarioGrade(
+        scenario=scenario,
+        passed=False,
+        error_class="contract" if verdict.schema_errors else "wrong_output",
+        detail=verdict.summary[:DETAIL_CHARS],
+        duration_ms=elapsed,
+    )
