@@ -20,16 +20,21 @@ help:
 	@echo "make demo   install into .venv and show the embedded default (emulated AWS account, catalogue, models)"
 	@echo "make test   install into .venv and run the whole suite (lint, types, tests)"
 
-# The process sandbox isolates generated code with bubblewrap (Linux namespaces). Install it from the
-# distribution when we can (root + apt); otherwise the sandbox falls back to unshare and says so.
+# The process sandbox isolates generated code with bubblewrap (Linux namespaces); the benchmark report's test
+# renders report.html in headless Chromium. Install them from the distribution when we can (root + apt);
+# otherwise the sandbox falls back to unshare and the browser test is skipped, and we say so.
 system-deps:
-	@command -v bwrap >/dev/null 2>&1 || { \
+	@missing=""; \
+	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing bubblewrap (apt)"; \
-	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	    echo "installing$$missing (apt)"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "note: bubblewrap (bwrap) is not installed; install it for the strongest sandbox isolation"; \
-	  fi; }
+	    echo "note: not installed:$$missing (bubblewrap: the strongest sandbox isolation; chromium: the HTML report test)"; \
+	  fi; \
+	fi
 
 $(STAMP): pyproject.toml uv.lock | system-deps
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
