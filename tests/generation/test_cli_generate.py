@@ -14,6 +14,7 @@ import yaml
 
 from cloudinspect.catalog import Catalog
 from cloudinspect.cli.generate import write_atomic
+from cloudinspect.errors import InputError
 from cloudinspect.generation import generate_code
 from tests._cli import run
 
@@ -103,7 +104,7 @@ def test_write_atomic_never_leaves_a_half_written_file(tmp_path: Path, monkeypat
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(InputError, match="No space left"):
         write_atomic(target, "new\n")
     assert target.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["script.py"]

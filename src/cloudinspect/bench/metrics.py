@@ -12,12 +12,9 @@ Definitions live here and in docs/benchmark.md (keep them in step). The choices 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
 import random
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -290,26 +287,11 @@ def _ranked(counts: Counter[str]) -> dict[str, int]:
 
 
 def write_summary(directory: Path, summary: BenchSummary) -> Path:
-    """Write `DIR/summary.json` atomically (a temporary file in DIR, then os.replace): a reader or a crash never
-    sees half a file."""
+    """Write `DIR/summary.json` atomically: a reader or a crash never sees half a file."""
+    from cloudinspect.fileio import write_text_atomic
+
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / SUMMARY_FILE
-    fd, tmp = tempfile.mkstemp(prefix=".summary-", suffix=".json.tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(summary.model_dump_json(indent=2))
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would surprise: give what open() would
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_text_atomic(directory / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
 
 
 def read_summary(directory: Path) -> BenchSummary:

@@ -7,10 +7,7 @@ atomically.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -24,28 +21,15 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same directory and a rename, so that the path
-    never holds a half-written file."""
+    """Write the script to `path` atomically (`cloudinspect.fileio`): the path never holds a half-written file."""
     from cloudinspect.errors import InputError
+    from cloudinspect.fileio import write_text_atomic
 
     path = path.expanduser()
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_text_atomic(path, text)
     except OSError as exc:
-        raise InputError(f"cannot write the script: {exc.strerror}", path) from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would surprise: give what open() would
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        raise InputError(f"cannot write the script: {exc.strerror or exc}", path) from exc
 
 
 def generate(

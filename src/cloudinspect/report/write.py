@@ -7,9 +7,9 @@ from pathlib import Path
 
 from cloudinspect.bench.types import BenchSummary, CellResult
 from cloudinspect.errors import InputError
+from cloudinspect.fileio import write_text_atomic
 from cloudinspect.loop.state import Attempt
 from cloudinspect.report import export, views
-from cloudinspect.report._atomic import write_text_atomic
 from cloudinspect.report.html import render_html
 from cloudinspect.report.markdown import render_markdown
 
