@@ -124,7 +124,6 @@ def test_a_small_benchmark_scores_the_canonical_model_full_and_attributes_the_mi
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"executor": "ray"}, "the ray executor is not available yet"),
         ({"models": ["replay:/nonexistent/replies.yaml"]}, "cannot read replay file"),
         ({"models": ["no-such-model-9000"]}, "unknown model 'no-such-model-9000'"),
     ],

@@ -13,6 +13,7 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
+    "publish_to_langsmith": "cloudinspect.bench.langsmith",
     "BenchConfig": "cloudinspect.bench.types",
     "BenchStore": "cloudinspect.bench.store",
     "BenchSummary": "cloudinspect.bench.types",
@@ -40,6 +41,7 @@ __all__ = [
     "Task",
     "build_cells",
     "grade_script",
+    "publish_to_langsmith",
     "run_benchmark",
     "select_tasks",
 ]

@@ -40,6 +40,11 @@ class CanonicalAnswers:
                 self._answers[key] = canonical_answer(prompt, emulator.env(), variables)
             return self._answers[key]
 
+    def known(self) -> dict[tuple[str, str], Any]:
+        """The canonical outputs computed so far, by (prompt id, scenario)."""
+        with self._guard:
+            return dict(self._answers)
+
 
 def grade_script(
     code: str,

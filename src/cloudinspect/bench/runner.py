@@ -3,7 +3,9 @@
 For a cell, the repair loop runs against the first scenario's emulator (the model sees its feedback there); when it
 passes, its final script is graded on every other scenario. Cells run on a bounded thread pool; a semaphore per
 provider keeps in-process models to one cell at a time (one llama.cpp model on the CPU) and hosted ones to the
-pool's size; replay models are unlimited. One emulator per scenario serves every cell, read-only.
+pool's size; replay models are unlimited. One emulator per scenario serves every cell, read-only. Where cells run is
+the executor's business (executors.py: `local` threads, or `ray` tasks on a local instance or a cluster); either
+way the results come back here, and this process alone records them.
 
 Resume: a cell is recorded (one transaction) only when it is finished, so re-running the same benchmark skips the
 recorded cells and redoes the others. A cell that raises is recorded as `error` with the reason; an interruption
@@ -18,7 +20,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,13 +29,13 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from rich.console import Console
 
+from cloudinspect.bench.executors import CellExecutor, make_executor
 from cloudinspect.bench.grade import CanonicalAnswers, grade_script
 from cloudinspect.bench.store import BenchStore
 from cloudinspect.bench.tasks import build_cells, select_tasks
 from cloudinspect.bench.types import BenchConfig, BenchSummary, Cell, CellResult, CellStatus, ScenarioGrade
 from cloudinspect.catalog import InspectionPrompt
 from cloudinspect.cloud import Emulator
-from cloudinspect.errors import InputError, Problem
 from cloudinspect.loop.state import Attempt, RunRecord
 from cloudinspect.models.spec import ModelSpec, Provider
 
@@ -105,8 +107,6 @@ class _Bench:
     limits: ProviderLimits
     cache: Any = None
     answers: CanonicalAnswers = field(default_factory=CanonicalAnswers)
-    stopping: threading.Event = field(default_factory=threading.Event)
-    record_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def _new_model(bench: _Bench, spec: ModelSpec, repeat: int) -> BaseChatModel:
@@ -123,8 +123,9 @@ def _new_model(bench: _Bench, spec: ModelSpec, repeat: int) -> BaseChatModel:
     return with_cache(model, bench.cache.with_namespace(f"r{repeat}"))
 
 
-def run_cell(bench: _Bench, cell: Cell) -> CellResult:
-    """Run, grade and summarise one cell; a cell that raises becomes an `error` result with the reason."""
+def run_cell(bench: _Bench, cell: Cell, *, run_id: str | None = None) -> CellResult:
+    """Run, grade and summarise one cell; a cell that raises becomes an `error` result with the reason. `run_id`:
+    the repair run's id (default: a new one)."""
     from cloudinspect.catalog import resolve_variables
     from cloudinspect.loop import LoopLimits, run_repair_loop
     from cloudinspect.models import get_spec
@@ -132,7 +133,7 @@ def run_cell(bench: _Bench, cell: Cell) -> CellResult:
 
     config = bench.config
     started, clock = datetime.now(UTC), time.monotonic()
-    run_id = new_run_id()
+    run_id = run_id or new_run_id()
     scenarios = config.scenarios
     try:
         prompt = bench.prompts[cell.prompt_id]
@@ -313,6 +314,12 @@ def _error_result(
     )
 
 
+def lost_cell_result(bench: _Bench, cell: Cell, run_id: str, exc: BaseException, started: datetime) -> CellResult:
+    """An `error` cell whose runner was lost (a Ray worker that died): the attempts it had stored, if any."""
+    duration_ms = (datetime.now(UTC) - started).total_seconds() * 1000
+    return _error_result(bench, cell, run_id, RuntimeError(f"the cell's worker was lost: {exc}"), started, duration_ms)
+
+
 # -- the benchmark -----------------------------------------------------------------------------------------------
 
 
@@ -365,47 +372,26 @@ def _progress(console: Console) -> Any:
     )
 
 
-def _execute_cells(bench: _Bench, pending: Sequence[Cell], done: Sequence[CellResult], console: Console | None) -> None:
-    """Run `pending` on a bounded pool, recording each as it finishes; Ctrl-C records nothing more and returns
-    without waiting for the cells in flight."""
+def _execute_cells(
+    bench: _Bench, executor: CellExecutor, pending: Sequence[Cell], done: Sequence[CellResult], console: Console | None
+) -> None:
+    """Run `pending` on `executor`, recording each result as it comes back (here only: one writer of the cells);
+    Ctrl-C records nothing more and returns without waiting for the cells in flight."""
     progress = _progress(console) if console is not None else None
     solved = sum(1 for r in done if r.solved)
     errors = sum(1 for r in done if r.status == "error")
-
-    def work(cell: Cell) -> CellResult | None:
-        if bench.stopping.is_set():
-            return None
-        result = run_cell(bench, cell)
-        with bench.record_lock:
-            if bench.stopping.is_set():  # interrupted: the emulators are going away, this result is not to be trusted
-                return None
-            bench.store.record(result)
-        return result
-
-    executor = ThreadPoolExecutor(max_workers=bench.config.concurrency, thread_name_prefix="bench-cell")
     with progress if progress is not None else contextlib.nullcontext():
         task_id = None
         if progress is not None:
             total = len(pending) + len(done)
             task_id = progress.add_task("cells", total=total, completed=len(done), solved=solved, errors=errors)
-        try:
-            futures: set[Future[CellResult | None]] = {executor.submit(work, cell) for cell in pending}
-            while futures:
-                finished, futures = wait(futures, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    result = future.result()
-                    if result is None:
-                        continue
-                    solved += int(result.solved)
-                    errors += int(result.status == "error")
-                    if progress is not None and task_id is not None:
-                        progress.update(task_id, advance=1, solved=solved, errors=errors)
-        except BaseException:
-            with bench.record_lock:
-                bench.stopping.set()
-            executor.shutdown(wait=False, cancel_futures=True)
-            raise
-    executor.shutdown(wait=True)
+        with contextlib.closing(executor.results(pending)) as results:
+            for result in results:
+                bench.store.record(result)
+                solved += int(result.solved)
+                errors += int(result.status == "error")
+                if progress is not None and task_id is not None:
+                    progress.update(task_id, advance=1, solved=solved, errors=errors)
 
 
 def _check_config(config: BenchConfig) -> None:
@@ -414,7 +400,9 @@ def _check_config(config: BenchConfig) -> None:
     from cloudinspect.models import get_model, get_spec
 
     if config.executor == "ray":
-        raise InputError("the ray executor is not available yet", None, [Problem("use --executor local", "executor")])
+        from cloudinspect.bench.executors import require_ray
+
+        require_ray()
     for model_id in config.models:
         get_model(get_spec(model_id))
 
@@ -442,6 +430,7 @@ def run_benchmark(config: BenchConfig, directory: Path, *, progress: bool = True
                 f"benchmark {directory}: {len(config.models)} model(s) x {len(tasks)} task(s) x {config.repeat} "
                 f"repeat(s) = {len(cells)} cells; {len(done)} already done, {len(pending)} to run"
             )
+        answers: dict[tuple[str, str], Any] = {}
         if pending:
             with contextlib.ExitStack() as stack:
                 cache = None
@@ -460,12 +449,36 @@ def run_benchmark(config: BenchConfig, directory: Path, *, progress: bool = True
                     limits=ProviderLimits(config.concurrency),
                     cache=cache,
                 )
-                _execute_cells(bench, pending, done, console)
+                executor = make_executor(bench, pending, lambda cell: run_cell(bench, cell))
+                _execute_cells(bench, executor, pending, done, console)
+                answers = bench.answers.known()
         results = [r for r in store.results() if r.cell.key in keys]
     summary = summarize(config, tasks, results)
     write_summary(directory, summary)
     _write_reports(directory, summary, results)
+    _publish(directory, config, tasks, results, catalog, answers, console)  # after the results are on disk
     return summary
+
+
+def _publish(
+    directory: Path,
+    config: BenchConfig,
+    tasks: list[Any],
+    results: list[CellResult],
+    catalog: Any,
+    answers: dict[tuple[str, str], Any],
+    console: Console | None,
+) -> None:
+    """Upload the tasks as a LangSmith dataset and each model's cells as an experiment, when configured."""
+    from cloudinspect.bench.langsmith import publish_to_langsmith
+
+    published = publish_to_langsmith(directory, config, tasks, results, catalog=catalog, answers=answers)
+    if published is None or console is None:
+        return
+    for warning in published.warnings:
+        console.print(f"[yellow]LangSmith[/]: {warning}", markup=True)
+    names = ", ".join(e.name for e in published.experiments)
+    console.print(f"LangSmith: dataset {published.dataset_name}; experiments {names}", markup=False)
 
 
 def _write_reports(directory: Path, summary: BenchSummary, results: list[CellResult]) -> None:
