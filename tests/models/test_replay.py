@@ -6,6 +6,7 @@ import json
 import textwrap
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage
@@ -182,3 +183,30 @@ def test_missing_file_and_missing_path(tmp_path: Path) -> None:
         get_model(f"replay:{tmp_path / 'nope.yaml'}")
     with pytest.raises(InputError, match="needs a file"):
         get_spec("replay:")
+
+
+def test_models_from_one_unchanged_file_share_its_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from cloudinspect.models import replay as replay_module
+
+    path = tmp_path / "replies.yaml"
+    path.write_text('- "```python\\nprint(1)\\n```"\n', encoding="utf-8")
+    calls: list[str] = []
+    real = replay_module.load_replay_file
+
+    def counting(p: Path | str) -> Any:
+        calls.append(str(p))
+        return real(p)
+
+    monkeypatch.setattr(replay_module, "load_replay_file", counting)
+    first = replay_module.ReplayChatModel.from_file(path)
+    second = replay_module.ReplayChatModel.from_file(path)
+    assert len(calls) == 1
+    assert first.next_reply().content == second.next_reply().content  # each model keeps its own cursor
+    path.write_text('- "```python\\nprint(2)\\n```"\n', encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    changed = replay_module.ReplayChatModel.from_file(path)
+    assert len(calls) == 2
+    assert "print(2)" in changed.next_reply().content

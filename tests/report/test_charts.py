@@ -92,3 +92,22 @@ def test_long_model_names_are_shortened_in_charts_only() -> None:
     svg = charts.heatmap_chart([name], ["s3"], {(name, "s3"): (1.0, 1)})
     assert ">replay:…/canonical.yaml</text>" in svg
     assert f"{name} / s3: 100% of 1 cell(s)" in svg  # the tooltip keeps the full name
+
+
+def test_labels_of_free_models_that_all_fail_stay_inside_the_plot() -> None:
+    svg = str(
+        charts.scatter_chart(
+            [
+                charts.ScatterPoint("smollm2-135m", 0.0, 0.0, "#1f77b4"),
+                charts.ScatterPoint("gemma3-270m", 0.0, 0.0, "#d62728"),
+                charts.ScatterPoint("tiny-model", 0.0, 0.0, "#2ca02c"),
+            ],
+            height=360,
+        )
+    )
+    ys = [float(y) for y in re.findall(r'<text[^>]*y="([0-9.]+)"[^>]*class="point-label"', svg)]
+    ys += [float(y) for y in re.findall(r'<text[^>]*class="point-label"[^>]*y="([0-9.]+)"', svg)]
+    assert len(ys) == 3
+    bottom = 360 - 50  # the plot's bottom edge: below it are the axis ticks and title
+    assert all(y <= bottom + 5 for y in ys), ys
+    assert len(set(ys)) == 3  # and they do not overprint each other

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,24 @@ def load_replay_file(path: Path | str) -> tuple[list[ReplayReply] | None, dict[s
     )
 
 
+def _parsed(path: Path | str) -> tuple[list[ReplayReply] | None, dict[str, list[ReplayReply]] | None]:
+    """`load_replay_file`, memoised by the file's identity (path, size, modification time): replies are frozen,
+    and a model only reads them."""
+    resolved = Path(path).expanduser()
+    try:
+        stat = resolved.stat()
+    except OSError:
+        return load_replay_file(path)  # reports the error, naming the file
+    return _parsed_by_identity(str(resolved.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=32)
+def _parsed_by_identity(
+    path: str, size: int, mtime_ns: int
+) -> tuple[list[ReplayReply] | None, dict[str, list[ReplayReply]] | None]:
+    return load_replay_file(path)
+
+
 def _validated(adapter: TypeAdapter[Any], data: Any, path: Path, lines: dict[Loc, int]) -> Any:
     try:
         return adapter.validate_python(_normalise(data))
@@ -142,8 +161,9 @@ class ReplayChatModel(BaseChatModel):
 
     @classmethod
     def from_file(cls, path: Path | str, **kwargs: Any) -> ReplayChatModel:
-        """A replay model over the replies of a file (validated now, so errors surface before any call)."""
-        replies, by_prompt = load_replay_file(path)
+        """A replay model over the replies of a file (validated now, so errors surface before any call). The
+        parsed file is shared by the models made from it while it is unchanged (a benchmark makes one per cell)."""
+        replies, by_prompt = _parsed(path)
         return cls(path=str(path), replies=replies, by_prompt=by_prompt, **kwargs)
 
     @property

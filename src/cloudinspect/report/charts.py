@@ -167,10 +167,12 @@ def scatter_chart(points: Sequence[ScatterPoint], *, width: int = 600, height: i
             f'<circle class="mark" data-model="{escape(p.label)}" cx="{x:.1f}" cy="{y:.1f}" r="7" '
             f'fill="{p.colour}" stroke="#fff" stroke-width="1.5"><title>{escape(tip)}</title></circle>'
         )
-        # labels of points at the same place would overprint: move each down until it is clear of the others
+        # labels of points at the same place would overprint: move each away from the nearer edge of the plot
+        # (down from the top half, up from the bottom half, where the axis labels are) until it is clear
         label_y = y + 4
+        step = 14 if y < (top + bottom) / 2 else -14
         while any(abs(px - x) < 90 and abs(py - label_y) < 13 for px, py in placed):
-            label_y += 14
+            label_y += step
         placed.append((x, label_y))
         anchor, dx = ("end", -11) if x > right - 120 else ("start", 11)
         body.append(_text(x + dx, label_y, short_label(p.label), anchor=anchor, extra='class="point-label"'))
