@@ -365,8 +365,8 @@ def test_no_cache_means_no_caching_not_even_a_global_one(tmp_path: Path) -> None
 
 
 def test_no_api_key_reaches_the_file(tmp_path: Path) -> None:
-    openai_key = "sk-proj-Test0123456789abcdefXYZ"
-    anthropic_key = "sk-ant-api03-Test0123456789abcdef"
+    openai_key = "sk-proj-EXAMPLE-placeholder-not-a-key"
+    anthropic_key = "sk-ant-api03-EXAMPLE-placeholder-not-a-key"
     aws_private = "wJalrTest0123456789/K7MDENG/bPxRfiCYTESTKEY"
     bearer = "Bearer 0123456789abcdefTESTTOKEN"
     models: list[BaseChatModel] = [
@@ -375,7 +375,7 @@ def test_no_api_key_reaches_the_file(tmp_path: Path) -> None:
         ChatBedrockConverse(
             model_id="anthropic.claude-x",
             region_name="us-east-1",
-            aws_access_key_id="AKIAIOSFODNN7TESTKEY1",
+            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
             aws_secret_access_key=aws_private,
         ),
         ChatOllama(model="llama3", client_kwargs={"headers": {"Authorization": bearer}}),
@@ -388,7 +388,7 @@ def test_no_api_key_reaches_the_file(tmp_path: Path) -> None:
     cache.close()
 
     stored = _file_bytes(path)
-    for secret in (openai_key, anthropic_key, aws_private, "AKIAIOSFODNN7TESTKEY1", bearer.split()[1]):
+    for secret in (openai_key, anthropic_key, aws_private, "AKIAIOSFODNN7EXAMPLE", bearer.split()[1]):
         assert secret.encode() not in stored
     # The llm_strings were stored, only without keys.
     assert b"gpt-4o" in stored
