@@ -12,10 +12,6 @@ writes up to BUSY_TIMEOUT_S.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -24,7 +20,7 @@ import pydantic_core
 
 from cloudinspect.bench.types import BenchConfig, CellResult
 from cloudinspect.errors import InputError, Problem
-from cloudinspect.store import BUSY_TIMEOUT_S, ResultStore, StoreError
+from cloudinspect.store import ResultStore
 
 STORE_FILE = "bench.sqlite"
 CONFIG_KEY = "config"
@@ -56,15 +52,9 @@ class BenchStore:
         self.directory = directory.expanduser()
         self.path = self.directory / STORE_FILE
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.runs = ResultStore(self.path)  # migrates the file, the benchmark's tables included
-        self._lock = threading.Lock()
-        try:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
-            conn.execute("PRAGMA synchronous = FULL")
-        except sqlite3.Error as exc:
-            self.runs.close()
-            raise StoreError(self.path, f"cannot be opened: {exc}") from exc
-        self._conn: sqlite3.Connection | None = conn
+        # Migrates the file, the benchmark's tables included; its connection and transactions serve both.
+        self.runs = ResultStore(self.path)
+        self._transaction = self.runs.transaction
 
     def __enter__(self) -> BenchStore:
         return self
@@ -75,11 +65,7 @@ class BenchStore:
         self.close()
 
     def close(self) -> None:
-        """Close both connections (idempotent)."""
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        """Close the store (idempotent)."""
         self.runs.close()
 
     # -- config -------------------------------------------------------------------------------------------------
@@ -142,26 +128,6 @@ class BenchStore:
         """The keys of the recorded cells (what a resumed benchmark skips)."""
         with self._transaction(write=False) as conn:
             return {row[0] for row in conn.execute("SELECT cell_key FROM cells")}
-
-    # -- plumbing -----------------------------------------------------------------------------------------------
-
-    @contextmanager
-    def _transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            if self._conn is None:
-                raise StoreError(self.path, "the benchmark store is closed")
-            conn = self._conn
-            try:
-                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
-                    yield conn
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise StoreError(self.path, str(exc)) from exc
 
 
 def _check_same(stored: BenchConfig, given: BenchConfig, directory: Path) -> None:

@@ -114,14 +114,14 @@ class ResultStore:
         }
         columns = ", ".join(row)
         values = ", ".join(f":{name}" for name in row)
-        with self._transaction(write=True) as conn:
+        with self.transaction(write=True) as conn:
             if _exists(conn, info.run_id):
                 raise DuplicateRunError(self.path, info.run_id)
             conn.execute(f"INSERT INTO runs ({columns}) VALUES ({values})", row)  # noqa: S608 (fixed column names)
 
     def get_run(self, run_id: str) -> StoredRun:
         """The run with its attempts (`UnknownIdError` when no run has this id)."""
-        with self._transaction(write=False) as conn:
+        with self.transaction(write=False) as conn:
             row = conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             if row is None:
                 raise _unknown(conn, run_id)
@@ -142,7 +142,7 @@ class ResultStore:
         if status not in get_args(RunStatus):
             raise ValueError(f"finish_run: status must be one of {get_args(RunStatus)}, got {status!r}")
         now = _time(utc_now())
-        with self._transaction(write=True) as conn:
+        with self.transaction(write=True) as conn:
             if not _exists(conn, run_id):
                 raise _unknown(conn, run_id)
             conn.execute(
@@ -167,7 +167,7 @@ class ResultStore:
         chosen = {name: value for name, value in filters.items() if value is not None}
         where = " AND ".join(f"{name} = :{name}" for name in chosen) or "1"
         query = f"SELECT * FROM runs WHERE {where} ORDER BY created_at DESC, run_id DESC LIMIT :limit"  # noqa: S608
-        with self._transaction(write=False) as conn:
+        with self.transaction(write=False) as conn:
             rows = conn.execute(query, {**chosen, "limit": limit}).fetchall()
         return [RunInfo.model_validate(_run_fields(row)) for row in rows]
 
@@ -215,7 +215,7 @@ class ResultStore:
         columns = ", ".join(row)
         values = ", ".join(f":{name}" for name in row)
         updates = ", ".join(f"{name} = excluded.{name}" for name in row if name not in ("run_id", "n"))
-        with self._transaction(write=True) as conn:
+        with self.transaction(write=True) as conn:
             if not _exists(conn, run_id):
                 raise _unknown(conn, run_id)
             conn.execute(
@@ -233,7 +233,7 @@ class ResultStore:
 
     def attempts(self, run_id: str) -> list[Attempt]:
         """The run's attempts in order (`UnknownIdError` when no run has this id)."""
-        with self._transaction(write=False) as conn:
+        with self.transaction(write=False) as conn:
             if not _exists(conn, run_id):
                 raise _unknown(conn, run_id)
             return _attempts(conn, run_id)
@@ -283,9 +283,10 @@ class ResultStore:
         return conn
 
     @contextmanager
-    def _transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
         """One transaction under the lock; a write takes the database's write lock at once (BEGIN IMMEDIATE) so
-        that it cannot fail half-way for want of it. Any SQLite error becomes a StoreError naming the file."""
+        that it cannot fail half-way for want of it. Any SQLite error becomes a StoreError naming the file.
+        Public for stores that keep their own tables in the same file (cloudinspect.bench.BenchStore)."""
         with self._lock:
             if self._conn is None:
                 raise StoreError(self.path, "the store is closed")
