@@ -60,6 +60,7 @@ from cloudinspect.loop import evaluate, nodes
 from cloudinspect.loop import run as loop_run
 from cloudinspect.models.replay import ReplayChatModel
 from cloudinspect.sandbox import pool
+from cloudinspect.sandbox.result import ExecResult
 from cloudinspect.store import ResultStore
 
 SCENARIOS = ["baseline", "startup", "scale"]
@@ -76,6 +77,7 @@ WRAPPED: list[tuple[Any, str, str]] = [
     (evaluate, "evaluate_output", "evaluate"),
     (nodes, "evaluate_output", "evaluate"),
     (loop_run, "canonical_answer", "reference"),
+    (bench_grade.CanonicalAnswers, "_in_sandbox", "reference"),
     (bench_grade.CanonicalAnswers, "get", "answers lock"),
     (runner, "grade_script", "grading"),
     (runner, "tally_attempts", "tally"),
@@ -118,6 +120,9 @@ class Clock:
     def __init__(self) -> None:
         self.parts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.cells: dict[str, float] = defaultdict(float)
+        self.cloud: dict[str, float] = defaultdict(float)
+        """Per cell: seconds the scripts spent waiting for the emulator's answers (the API calls' own durations,
+        as the sandbox's runtime guard timed them), in every execution of the cell: loop, grading, reference."""
         self.first_start: float | None = None
         self.last_end: float | None = None
         self._lock = threading.Lock()
@@ -128,11 +133,11 @@ class Clock:
         def call(*args: Any, **kwargs: Any) -> Any:
             stack: list[list[Any]] = self._local.__dict__.setdefault("stack", [])
             if stack and stack[-1][0] in FOLDED:
-                return fn(*args, **kwargs)  # counts for the enclosing grading / tally
+                return self._cloud_time(fn(*args, **kwargs))  # counts for the enclosing grading / tally
             stack.append([component, 0.0])  # time spent in wrapped calls inside this one
             start = time.perf_counter()
             try:
-                return fn(*args, **kwargs)
+                return self._cloud_time(fn(*args, **kwargs))
             finally:
                 elapsed = time.perf_counter() - start
                 inner = stack.pop()[1]
@@ -147,6 +152,17 @@ class Clock:
                         self.cells[key] += elapsed
 
         return call
+
+    def _cloud_time(self, result: Any) -> Any:
+        """Add an ExecResult's API-call time to the current cell's emulator time; return the result."""
+        calls = result.api_calls if isinstance(result, ExecResult) else None
+        if calls and CELL.get() is not None:
+            timed = [c.duration_ms for c in calls if c.source == "guard" and c.duration_ms is not None]
+            if not timed:
+                timed = [c.duration_ms for c in calls if c.duration_ms is not None]
+            with self._lock:
+                self.cloud[CELL.get() or "-"] += sum(timed) / 1000
+        return result
 
     def wrap_cell(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
@@ -298,6 +314,7 @@ class Measured:
     summary: BenchSummary
     clock: Clock
     memory: MemorySampler
+    directory: Path
 
 
 def measure(label: str, config: BenchConfig, directory: Path) -> Measured:
@@ -308,7 +325,16 @@ def measure(label: str, config: BenchConfig, directory: Path) -> Measured:
         end = time.perf_counter()
     first, last = clock.first_start or start, clock.last_end or end
     return Measured(
-        label, config.concurrency, end - start, first - start, last - first, end - last, summary, clock, memory
+        label,
+        config.concurrency,
+        end - start,
+        first - start,
+        last - first,
+        end - last,
+        summary,
+        clock,
+        memory,
+        directory,
     )
 
 
@@ -346,8 +372,8 @@ def main() -> None:
         if not args.no_baseline:
             sample = prompt_ids[:: max(1, args.baseline_every)]
             runs.append(measure("concurrency 1 (baseline)", config(1, sample, SCENARIOS), work / "c1"))
-    for run in runs:
-        check(run, len(run.summary.tasks))
+        for run in runs:
+            check(run, len(run.summary.tasks))
     print_section(runs, args, len(prompt_ids))
 
 
@@ -355,7 +381,12 @@ def check(run: Measured, prompts: int) -> None:
     """Every cell must be solved: the right model at attempt 1, the repair model at attempt 2."""
     for model_id, model in run.summary.models.items():
         if model.solved != prompts:
-            raise SystemExit(f"{run.label}: {model_id} solved {model.solved}/{prompts}: {model.failure_classes}")
+            with BenchStore(run.directory) as store:
+                reasons = sorted({r.reason for r in store.results() if not r.solved and r.cell.model_id == model_id})
+            raise SystemExit(
+                f"{run.label}: {model_id} solved {model.solved}/{prompts}: {model.failure_classes}; "
+                f"reasons: {reasons[:3]}"
+            )
 
 
 # -- report ------------------------------------------------------------------------------------------------------
@@ -382,6 +413,8 @@ def per_cell(run: Measured) -> dict[str, dict[str, float]]:
         row = {c: ms(parts.get(c, 0.0)) for c in COMPONENTS}
         row["total"], row["model"] = ms(total), ms(parts.get("model", 0.0))
         row["overhead"] = row["total"] - row["model"]
+        row["emulator"] = ms(run.clock.cloud.get(key, 0.0))
+        row["harness"] = row["overhead"] - row["emulator"]
         row["rest"] = row["total"] - row["model"] - sum(row[c] for c in COMPONENTS)
         rows[key] = row
     return rows
@@ -395,6 +428,7 @@ def breakdown_runs(runs: list[Measured]) -> list[Measured]:
     clock = Clock()
     clock.cells.update({k: v for k, v in first.clock.cells.items() if k in keys})
     clock.parts.update({k: v for k, v in first.clock.parts.items() if k in keys})
+    clock.cloud.update({k: v for k, v in first.clock.cloud.items() if k in keys})
     same = Measured(
         f"{first.label}, the baseline's cells",
         first.concurrency,
@@ -405,6 +439,7 @@ def breakdown_runs(runs: list[Measured]) -> list[Measured]:
         first.summary,
         clock,
         first.memory,
+        first.directory,
     )
     return [runs[0], same, *runs[1:]]
 
@@ -424,9 +459,10 @@ def print_section(runs: list[Measured], args: argparse.Namespace, prompts: int) 
     )
     print(
         "| run | wall s | start-up s | cells s | reports s | cells/s | overhead/cell median ms | p95 ms | "
-        "peak RSS MiB (PSS) | runner | emulators | sandbox | reference | processes |"
+        "emulator/cell median ms | harness/cell median ms | peak RSS MiB (PSS) | runner | emulators | sandbox | "
+        "reference | processes |"
     )
-    print("|---|" + "---:|" * 14)
+    print("|---|" + "---:|" * 16)
     for run in runs:
         rows = per_cell(run)
         overhead = [r["overhead"] for r in rows.values()]
@@ -435,11 +471,13 @@ def print_section(runs: list[Measured], args: argparse.Namespace, prompts: int) 
         print(
             f"| {run.label} | {run.wall:.1f} | {run.startup:.1f} | {run.cells_phase:.1f} | {run.finish:.1f} | "
             f"{len(rows) / run.cells_phase:.2f} | {statistics.median(overhead):.0f} | {pct(overhead, 0.95):.0f} | "
+            f"{statistics.median(r['emulator'] for r in rows.values()):.0f} | "
+            f"{statistics.median(r['harness'] for r in rows.values()):.0f} | "
             f"{mib(mem.peak_rss)} ({mib(mem.peak_pss)}) | {kinds} | {mem.peak_processes} |"
         )
     print()
     print("Per-cell breakdown, ms (median over cells; exclusive time; `total p95` is the 95th percentile):\n")
-    columns = ["total", "model", "overhead", *COMPONENTS, "rest"]
+    columns = ["total", "model", "overhead", "emulator", "harness", *COMPONENTS, "rest"]
     print(f"| run | cells | {' | '.join(columns[:1])} | total p95 | {' | '.join(columns[1:])} |")
     print("|---|---|" + "---:|" * (len(columns) + 1))
     for run in breakdown_runs(runs):
@@ -459,11 +497,12 @@ def print_section(runs: list[Measured], args: argparse.Namespace, prompts: int) 
         "Mean per cell, ms (sums over all cells / cells: the amortised costs, such as the reference runs that "
         "only the first cell of a prompt pays, show here):\n"
     )
-    print(f"| run | {' | '.join(['overhead', *COMPONENTS, 'rest'])} |")
-    print("|---|" + "---:|" * (len(COMPONENTS) + 2))
+    print(f"| run | {' | '.join(['overhead', 'emulator', 'harness', *COMPONENTS, 'rest'])} |")
+    print("|---|" + "---:|" * (len(COMPONENTS) + 4))
     for run in breakdown_runs(runs):
         rows = per_cell(run)
-        means = [statistics.fmean(r[c] for r in rows.values()) for c in ["overhead", *COMPONENTS, "rest"]]
+        names = ["overhead", "emulator", "harness", *COMPONENTS, "rest"]
+        means = [statistics.fmean(r[c] for r in rows.values()) for c in names]
         print(f"| {run.label} | {' | '.join(f'{m:.1f}' for m in means)} |")
     outside = dict(runs[0].clock.parts.get("-", {}))
     if outside:

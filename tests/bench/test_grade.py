@@ -78,3 +78,28 @@ def test_failures_are_classified_like_the_repair_loop(
     assert not grade.passed
     assert grade.error_class == error_class
     assert grade.detail
+
+
+@pytest.mark.parametrize("prompt_id", ["sns-topic-encryption", "ec2-open-security-groups", "iam-access-keys-audit"])
+def test_reference_answers_from_the_warm_sandbox_equal_the_plain_subprocess_ones(
+    emulator: Callable[[str], Emulator], prompt_id: str
+) -> None:
+    """A benchmark with the warm sandbox runs the reference scripts there (no cold interpreter per run): same
+    document as the plain subprocess, variables included (a non-default value must reach the script)."""
+    emu = emulator("startup")
+    prompt = load_catalog()[prompt_id]
+    variables = resolve_variables(prompt, None)
+    cold = CanonicalAnswers().get(prompt, "startup", emu, variables)
+    warm = CanonicalAnswers("warm").get(prompt, "startup", emu, variables)
+    assert isinstance(cold, dict)
+    assert warm == cold
+
+
+def test_a_reference_that_fails_in_the_sandbox_has_no_answer(emulator: Callable[[str], Emulator]) -> None:
+    from cloudinspect.loop.context import NO_ANSWER
+
+    emu = emulator("startup")
+    prompt = load_catalog()[PROMPT]
+    broken = prompt.model_copy()
+    object.__setattr__(broken, "reference_code", lambda: "raise SystemExit(3)\n")
+    assert CanonicalAnswers("warm").get(broken, "startup", emu, {}) is NO_ANSWER

@@ -156,3 +156,11 @@ def test_providers_get_their_own_concurrency_limits() -> None:
             pass  # other providers are not held up
     blocked.join(5)
     assert not blocked.is_alive()
+
+
+def test_warm_pools_are_sized_to_their_load() -> None:
+    from cloudinspect.bench.runner import warm_pool_sizes
+
+    assert warm_pool_sizes(["a", "b", "c"], 4) == {"a": 4, "b": 1, "c": 1}
+    assert warm_pool_sizes(["a", "b"], 1) == {"a": 2, "b": 1}
+    assert warm_pool_sizes(["a"], 16) == {"a": 4}

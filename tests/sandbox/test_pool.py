@@ -267,3 +267,25 @@ def test_an_emulator_target_closes_its_pool() -> None:
     result = execute("print('{}')\n", "emulator:startup", sandbox="warm")
     assert result.status == "ok", result.stderr
     assert set(pool_module._POOLS) == before
+
+
+def test_pool_sizes_apply_per_endpoint_while_open_and_are_restored() -> None:
+    from cloudinspect.sandbox.pool import pool_sizes, size_for
+
+    default = size_for("http://127.0.0.1:1")
+    with pool_sizes({"http://127.0.0.1:1": 4, "http://127.0.0.1:2": 1}):
+        assert size_for("http://127.0.0.1:1") == 4
+        assert size_for("http://127.0.0.1:2") == 1
+        assert size_for("http://127.0.0.1:3") == default
+        with pool_sizes({"http://127.0.0.1:1": 3}):
+            assert size_for("http://127.0.0.1:1") == 3
+        assert size_for("http://127.0.0.1:1") == 4
+    assert size_for("http://127.0.0.1:1") == default
+    assert size_for(None) == default
+
+
+def test_pool_sizes_refuse_an_empty_pool() -> None:
+    from cloudinspect.sandbox.pool import pool_sizes
+
+    with pytest.raises(SandboxError, match="at least one child"), pool_sizes({"http://127.0.0.1:1": 0}):
+        pass

@@ -39,7 +39,6 @@ from cloudinspect.cloud import Emulator
 from cloudinspect.loop.state import Attempt, RunRecord
 from cloudinspect.models.spec import ModelSpec, Provider
 
-CHECKPOINTS_FILE = "checkpoints.sqlite"
 CACHE_FILE = "responses.sqlite"
 
 HALLUCINATION_RULES = frozenset(
@@ -128,6 +127,7 @@ def run_cell(bench: _Bench, cell: Cell, *, run_id: str | None = None) -> CellRes
     the repair run's id (default: a new one)."""
     from cloudinspect.catalog import resolve_variables
     from cloudinspect.loop import LoopLimits, run_repair_loop
+    from cloudinspect.loop.run import MEMORY_CHECKPOINTS
     from cloudinspect.models import get_spec
     from cloudinspect.store import new_run_id
 
@@ -155,7 +155,7 @@ def run_cell(bench: _Bench, cell: Cell, *, run_id: str | None = None) -> CellRes
                 limits=limits,
                 sandbox=config.sandbox,
                 store=bench.store.runs,
-                checkpoint_file=bench.directory / CHECKPOINTS_FILE,
+                checkpoint_file=MEMORY_CHECKPOINTS,  # a cell is redone whole, never resumed mid-run
                 chat_model=_new_model(bench, spec, cell.repeat),
                 run_id=run_id,
                 expected=bench.answers.get(prompt, scenarios[0], first, variables),
@@ -323,11 +323,22 @@ def lost_cell_result(bench: _Bench, cell: Cell, run_id: str, exc: BaseException,
 # -- the benchmark -----------------------------------------------------------------------------------------------
 
 
+def warm_pool_sizes(scenarios: Sequence[str], concurrency: int) -> dict[str, int]:
+    """Children of each scenario's warm pool: the first scenario's pool serves every cell's repair loop (one or
+    more runs per cell, `concurrency` cells at once), so it gets one child per concurrent cell (at least 2, at
+    most 4: beyond that the refill, not the pool, is the limit); the others run one grading per solved cell, a
+    fraction of a cell's time, and one child each keeps up (each child is ~100 MiB)."""
+    return {name: (max(2, min(concurrency, 4)) if i == 0 else 1) for i, name in enumerate(scenarios)}
+
+
 @contextlib.contextmanager
-def _emulators(scenarios: Sequence[str], console: Console | None) -> Iterator[dict[str, Emulator]]:
-    """One seeded emulator per scenario, started in parallel, stopped (with their warm pools) on exit."""
+def _emulators(
+    scenarios: Sequence[str], console: Console | None, *, warm_pools: Mapping[str, int] | None = None
+) -> Iterator[dict[str, Emulator]]:
+    """One seeded emulator per scenario, started in parallel, stopped (with their warm pools) on exit.
+    `warm_pools`: children per scenario's warm pool; those pools are sized so and start warming at once."""
     from cloudinspect.cloud import start_emulator
-    from cloudinspect.sandbox.pool import close_pools
+    from cloudinspect.sandbox.pool import close_pools, pool_sizes
 
     if console is not None:
         console.print(f"starting {len(scenarios)} emulator(s): {', '.join(scenarios)}")
@@ -344,6 +355,14 @@ def _emulators(scenarios: Sequence[str], console: Console | None) -> Iterator[di
                     started[name] = emulator
         for future in futures.values():
             future.result()
+        if warm_pools:
+            from cloudinspect.sandbox.base import Endpoint
+            from cloudinspect.sandbox.pool import get_pool
+
+            sizes = {started[name].endpoint_url: size for name, size in warm_pools.items()}
+            stack.enter_context(pool_sizes(sizes))
+            for url, size in sizes.items():  # the same pool the cells' runs get: they start warming now
+                get_pool(Endpoint(url), size=size)
         if console is not None:
             console.print(f"emulators ready in {time.monotonic() - clock:.1f} s")
         yield {name: started[name] for name in scenarios}
@@ -439,7 +458,8 @@ def run_benchmark(config: BenchConfig, directory: Path, *, progress: bool = True
 
                     cache = ResponseCache(directory / CACHE_FILE)
                     stack.callback(cache.close)
-                emulators = stack.enter_context(_emulators(config.scenarios, console))
+                warm = warm_pool_sizes(config.scenarios, config.concurrency) if config.sandbox == "warm" else None
+                emulators = stack.enter_context(_emulators(config.scenarios, console, warm_pools=warm))
                 bench = _Bench(
                     config=config,
                     directory=directory,
@@ -448,6 +468,7 @@ def run_benchmark(config: BenchConfig, directory: Path, *, progress: bool = True
                     emulators=emulators,
                     limits=ProviderLimits(config.concurrency),
                     cache=cache,
+                    answers=CanonicalAnswers("warm" if config.sandbox == "warm" else None),
                 )
                 executor = make_executor(bench, pending, lambda cell: run_cell(bench, cell))
                 _execute_cells(bench, executor, pending, done, console)

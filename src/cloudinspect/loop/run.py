@@ -28,6 +28,9 @@ from cloudinspect.models.spec import ModelSpec
 from cloudinspect.sandbox.result import ExecResult
 
 CHECKPOINTS_FILE = "checkpoints.sqlite"
+MEMORY_CHECKPOINTS = Path(":memory:")
+"""`checkpoint_file` of a run that will never be resumed (a benchmark cell is redone as a whole): checkpoints stay
+in the run's own in-memory database, and the run writes no checkpoint file."""
 _COMPUTE: Any = object()
 RECURSION_LIMIT_PER_ATTEMPT = 8
 """Graph steps one attempt can take (repair, review, fix, execute, evaluate, diagnose, and spare)."""
@@ -41,23 +44,35 @@ def checkpoints_path() -> Path:
 
 @contextlib.contextmanager
 def sqlite_checkpointer(path: Path | None = None) -> Iterator[Any]:
-    """A LangGraph SqliteSaver on `path` (default: the state directory's checkpoints.sqlite)."""
+    """A LangGraph SqliteSaver on `path` (default: the state directory's checkpoints.sqlite; MEMORY_CHECKPOINTS: a
+    private in-memory database, for runs that are never resumed). WAL with synchronous=NORMAL: a commit survives
+    the process being killed (what resume is for) without an fsync per checkpoint; only a power loss can take
+    the last ones back."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     path = path or checkpoints_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), check_same_thread=False)
-    try:
+    if path == MEMORY_CHECKPOINTS:
+        conn = sqlite3.connect(":memory:", check_same_thread=False)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    try:
         yield SqliteSaver(conn)
     finally:
         conn.close()
 
 
 def canonical_answer(prompt: InspectionPrompt, env: Mapping[str, str], variables: Mapping[str, Any]) -> Any:
-    """The reference script's output on the target (the canonical answer), or NO_ANSWER if it cannot run there."""
+    """The reference script's output on the target (the canonical answer), or NO_ANSWER if it cannot run there
+    or the prompt has none (a generated prompt not yet saved with one: its output is checked against the contract
+    only)."""
     from cloudinspect.catalog.reference import run_reference
 
+    reference = prompt.reference_path
+    if reference is None or not reference.is_file():
+        return NO_ANSWER
     try:
         run = run_reference(prompt, env, variables)
         return run.output if run.returncode == 0 else NO_ANSWER

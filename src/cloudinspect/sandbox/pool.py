@@ -31,7 +31,8 @@ child takes longer to warm than a cold run takes to start, so runs arriving fast
 Pools are keyed by endpoint URL (None for real AWS), isolation, rlimits, bridge policy, size, backend, guard and
 preload, never by a run's re-signer; at most MAX_POOLS live at once (least recently used closed first), all are
 closed at interpreter exit, and `execute` closes the pool of an `emulator:` target when it stops that emulator.
-Size: `WarmSandbox(size=...)`, or CLOUDINSPECT_WARM_POOL_SIZE, default 2.
+Size: `WarmSandbox(size=...)`, else per endpoint while `pool_sizes({url: n})` is open, else
+CLOUDINSPECT_WARM_POOL_SIZE, else 2.
 """
 
 from __future__ import annotations
@@ -501,6 +502,39 @@ def _default_size() -> int:
     return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_POOL_SIZE
 
 
+_SIZE_BY_URL: dict[str, int] = {}
+
+
+@contextlib.contextmanager
+def pool_sizes(sizes: Mapping[str, int]) -> Iterator[None]:
+    """While open, the warm pools of these endpoint URLs keep the given number of children (unless a WarmSandbox
+    is built with an explicit size): a benchmark sizes each emulator's pool to the load it will see (the first
+    scenario's serves every repair loop, the others one grading run per cell) instead of CLOUDINSPECT_WARM_POOL_SIZE
+    for all."""
+    for url, size in sizes.items():
+        if size < 1:
+            raise SandboxError(f"a warm pool needs at least one child, not {size} (for {url})")
+    with _POOLS_LOCK:
+        previous = {url: _SIZE_BY_URL.get(url) for url in sizes}
+        _SIZE_BY_URL.update(sizes)
+    try:
+        yield
+    finally:
+        with _POOLS_LOCK:
+            for url, before in previous.items():
+                if before is None:
+                    _SIZE_BY_URL.pop(url, None)
+                else:
+                    _SIZE_BY_URL[url] = before
+
+
+def size_for(url: str | None) -> int:
+    """The size of the pools of endpoint `url`: set by `pool_sizes`, else CLOUDINSPECT_WARM_POOL_SIZE, else 2."""
+    with _POOLS_LOCK:
+        size = _SIZE_BY_URL.get(url) if url is not None else None
+    return size or _default_size()
+
+
 @register_sandbox("warm")
 class WarmSandbox(Sandbox):
     """The process sandbox served from a warm pool per endpoint: same isolation, no interpreter cold start."""
@@ -513,7 +547,8 @@ class WarmSandbox(Sandbox):
         use_guard: bool = True,
         pool_factory: Callable[..., WarmPool] = get_pool,
     ) -> None:
-        self.size = size or _default_size()
+        self.size = size
+        """Children per pool; None: per endpoint (`pool_sizes`), else CLOUDINSPECT_WARM_POOL_SIZE, else 2."""
         self.backend: Literal["auto", "bwrap", "unshare"] = backend
         self.use_guard = use_guard
         self._pool_factory = pool_factory
@@ -528,7 +563,8 @@ class WarmSandbox(Sandbox):
         isolation: Isolation = "full",
     ) -> ExecResult:
         limits = limits or Limits()
+        size = self.size or size_for(endpoint.url)
         pool = self._pool_factory(
-            endpoint, limits=limits, isolation=isolation, size=self.size, backend=self.backend, use_guard=self.use_guard
+            endpoint, limits=limits, isolation=isolation, size=size, backend=self.backend, use_guard=self.use_guard
         )
         return pool.run(code, env, limits, resign=endpoint.resign)
