@@ -160,6 +160,28 @@ def test_scenarios_list_show_validate(env: dict[str, str], tmp_path: Path) -> No
     assert "ok (tiny, 1 resources, 1 services)" in cli(env, "scenarios", "validate", str(tiny)).stdout
 
 
+def test_fault_scenarios_show_their_fault(env: dict[str, str], tmp_path: Path) -> None:
+    rows = json.loads(cli(env, "scenarios", "list", "--json").stdout)
+    faults = {r["name"]: r["fault"] for r in rows if r["fault"]}
+    assert len(faults) >= 10
+    fault = faults["fault-lambda-timeout"]
+    assert set(fault) == {"name", "root_cause", "problem", "expected_findings", "evidence_prompts", "resources"}
+    assert fault["expected_findings"] == ["lambda-timeout"]
+    assert "lambda-duration-near-timeout" in fault["evidence_prompts"]
+    shown = cli(env, "scenarios", "show", "fault-lambda-timeout").stdout
+    assert "evidence prompts: lambda-duration-near-timeout, logs-lambda-timeouts" in " ".join(shown.split())
+
+    # a user's copy (it overrides the built-in by name) citing a prompt the catalogue does not have
+    source = Path(json.loads(cli(env, "scenarios", "show", "fault-lambda-timeout", "--json").stdout)["source"])
+    broken = tmp_path / "scenarios" / "fault-lambda-timeout.yaml"
+    text = source.read_text(encoding="utf-8")
+    broken.write_text(text.replace("logs-lambda-timeouts]", "logs-lambda-timeoutz]"), encoding="utf-8")
+    for args in (["validate", str(broken)], ["show", "fault-lambda-timeout"]):
+        proc = cli(env, "scenarios", *args, check=False)
+        assert proc.returncode == 2, args
+        assert "field 'fault.evidence_prompts.1': no catalogue prompt 'logs-lambda-timeoutz'" in proc.stderr
+
+
 def test_printed_export_line_points_boto3_at_the_emulator(env: dict[str, str]) -> None:
     """A user copies the `export ...` hint that `emulator up` prints; boto3 must then see the seeded data."""
     out = cli(env, "emulator", "up", "--scenario", "tiny").stdout

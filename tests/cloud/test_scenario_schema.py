@@ -11,6 +11,8 @@ from cloudinspect.cloud.scenario import SERVICE_SECTIONS, IamUser, Scenario, exp
 from cloudinspect.errors import InputError, UnknownIdError
 
 BUILTIN = load_scenarios([])
+GENERAL = {name: s for name, s in BUILTIN.items() if s.fault is None}
+"""The built-in scenarios that describe whole accounts (fault scenarios are small on purpose: tests/troubleshoot)."""
 
 MINIMAL = """\
 name: {name}
@@ -114,7 +116,7 @@ def test_generators_expand_names_cycles_tags_and_nested_names() -> None:
 def test_builtin_scenarios_are_valid_complete_and_different() -> None:
     assert {"baseline", "startup", "scale"} <= set(BUILTIN)
     counts = {name: s.resource_counts() for name, s in BUILTIN.items()}
-    for name, scenario in BUILTIN.items():
+    for name, scenario in GENERAL.items():
         assert scenario.services == list(SERVICE_SECTIONS), name  # every service has resources
         assert len(scenario.services) >= 13
     for a, b in [("baseline", "startup"), ("baseline", "scale"), ("startup", "scale")]:
@@ -191,10 +193,92 @@ def test_imds_is_a_choice_and_only_some_builtin_instances_accept_imdsv1(tmp_path
     with pytest.raises(InputError) as exc:
         load_scenario_file(write(tmp_path, text))
     assert problem_of(exc)[0] == "ec2.instances.0.imds"
-    for name, scenario in BUILTIN.items():
+    for name, scenario in GENERAL.items():
         settings = {i.imds for i in expand_all(scenario.ec2.instances)}
         assert {"required", "optional"} <= settings, name
     accepting = {
-        name: sorted(i.name for i in expand_all(s.ec2.instances) if i.imds == "optional") for name, s in BUILTIN.items()
+        name: sorted(i.name for i in expand_all(s.ec2.instances) if i.imds == "optional") for name, s in GENERAL.items()
     }
     assert len({tuple(names) for names in accepting.values()}) == len(accepting)
+
+
+FAULT = """\
+fault:
+  name: slow-fn
+  root_cause: fn times out because its downstream hangs.
+  problem: Our function keeps failing since this morning.
+  expected_findings: [{label}]
+  evidence_prompts: [lambda-duration-near-timeout]
+  resources: [{resource}]
+iam:
+  roles: [{{name: r, trust: [lambda.amazonaws.com]}}]
+lambda:
+  functions: [{{name: fn, role: r}}]
+"""
+
+
+def test_fault_fields_are_normalised_and_resources_checked(tmp_path: Path) -> None:
+    text = MINIMAL.format(name="tiny") + FAULT.format(label="lambda-timeout", resource="fn")
+    fault = load_scenario_file(write(tmp_path, text)).fault
+    assert fault is not None
+    assert fault.root_cause == "fn times out because its downstream hangs."
+    assert fault.evidence_prompts == ["lambda-duration-near-timeout"]
+
+    text = MINIMAL.format(name="tiny") + FAULT.format(label="lambda-timeout", resource="fn-typo")
+    with pytest.raises(InputError) as exc:
+        load_scenario_file(write(tmp_path, text))
+    assert problem_of(exc) == ("fault.resources.0", 9, "no resource named 'fn-typo' in this scenario")
+
+
+def test_unknown_finding_label_is_an_input_error_with_its_line(tmp_path: Path) -> None:
+    text = MINIMAL.format(name="tiny") + FAULT.format(label="lambda-slowness", resource="fn")
+    with pytest.raises(InputError) as exc:
+        load_scenario_file(write(tmp_path, text))
+    field, line, message = problem_of(exc)
+    assert (field, line) == ("fault.expected_findings", 7)
+    assert "unknown finding label(s) 'lambda-slowness'" in message
+
+
+def test_fault_needs_a_problem(tmp_path: Path) -> None:
+    text = MINIMAL.format(name="tiny") + FAULT.format(label="lambda-timeout", resource="fn").replace(
+        "  problem: Our function keeps failing since this morning.\n", ""
+    )
+    with pytest.raises(InputError) as exc:
+        load_scenario_file(write(tmp_path, text))
+    assert problem_of(exc)[0] == "fault.problem"
+
+
+def test_key_history_cannot_describe_more_keys_than_the_user_has() -> None:
+    with pytest.raises(ValueError, match="key_history describes 2 keys but the user has 1"):
+        IamUser.model_validate({"name": "u", "access_keys": 1, "key_history": [{"created": "-9d"}, {}]})
+    history = [{"created": "-9d", "last_used": "-10d"}]
+    with pytest.raises(ValueError, match="last_used is before created"):
+        IamUser.model_validate({"name": "u", "access_keys": 1, "key_history": history})
+
+
+def test_unhealthy_targets_must_be_targets_of_the_group(tmp_path: Path) -> None:
+    text = MINIMAL.format(name="tiny") + (
+        "ec2:\n"
+        "  vpcs: [{name: v, cidr: 10.0.0.0/16, subnets: [{name: s, cidr: 10.0.1.0/24, az: a}]}]\n"
+        "  instances: [{name: web-1, subnet: s}, {name: api-1, subnet: s}]\n"
+        "elbv2:\n"
+        "  target_groups:\n"
+        "    - name: tg\n"
+        "      vpc: v\n"
+        "      targets: [web-*]\n"
+        "      unhealthy: [{targets: [web-1, api-1]}]\n"
+    )
+    with pytest.raises(InputError) as exc:
+        load_scenario_file(write(tmp_path, text))
+    assert problem_of(exc) == (
+        "elbv2.target_groups.0.unhealthy.0.targets.1",
+        11,
+        "'api-1' matches no instance among the group's targets",
+    )
+
+
+def test_fault_scenario_dump_round_trips() -> None:
+    for name in ("fault-iam-stale-admin-key", "fault-alb-unhealthy-targets"):
+        scenario = BUILTIN[name]
+        again = Scenario.model_validate(scenario.model_dump(by_alias=True, exclude_defaults=True))
+        assert again == scenario

@@ -25,11 +25,7 @@ def _summary(scenario: Scenario, source: Path | None = None) -> dict[str, Any]:
         "services": scenario.services,
         "resource_counts": {service: kinds for service, kinds in counts.items() if any(kinds.values())},
         "total_resources": sum(sum(kinds.values()) for kinds in counts.values()),
-        "fault": (
-            {"name": scenario.fault.name, "expected_findings": scenario.fault.expected_findings}
-            if scenario.fault
-            else None
-        ),
+        "fault": scenario.fault.model_dump(mode="json") if scenario.fault else None,
         "source": str(source) if source else None,
     }
 
@@ -63,26 +59,33 @@ def show(
     name: Annotated[str, typer.Argument(help="Scenario name.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with the full scenario).")] = False,
 ) -> None:
-    """Show one scenario: description, fault, and resource counts per service."""
+    """Show one scenario: description, fault (checked against the catalogue), and resource counts per service."""
     from rich.table import Table
 
     from cloudinspect.cloud.loader import load_scenario_file, scenario_paths
     from cloudinspect.errors import UnknownIdError
+    from cloudinspect.troubleshoot.findings import check_fault
 
     paths = scenario_paths()
     if name not in paths:
         raise UnknownIdError.of("scenario", name, list(paths))
     scenario = load_scenario_file(paths[name])
+    check_fault(scenario, source=paths[name])
     summary = _summary(scenario, paths[name])
     if as_json:
         print_json({**summary, "scenario": scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)})
         return
     console.print(f"[bold]{scenario.name}[/] ({scenario.region}) - {paths[name]}")
     console.print(" ".join(scenario.description.split()))
-    if scenario.fault:
-        console.print(f"fault [bold]{scenario.fault.name}[/]: {scenario.fault.root_cause}")
-        for finding in scenario.fault.expected_findings:
-            console.print(f"  - {finding}")
+    fault = scenario.fault
+    if fault:
+        console.print(f"fault [bold]{fault.name}[/]: {' '.join(fault.root_cause.split())}")
+        console.print(f"  problem: {' '.join(fault.problem.split())}")
+        console.print(f"  expected findings: {', '.join(fault.expected_findings)}")
+        if fault.evidence_prompts:
+            console.print(f"  evidence prompts: {', '.join(fault.evidence_prompts)}")
+        if fault.resources:
+            console.print(f"  faulty resources: {', '.join(fault.resources)}")
     table = Table("service", "resources")
     for service, kinds in summary["resource_counts"].items():
         table.add_row(service, ", ".join(f"{kind} {count}" for kind, count in kinds.items() if count))
@@ -93,10 +96,20 @@ def show(
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.", exists=True, dir_okay=False)],
 ) -> None:
-    """Validate scenario files (schema, references between resources); exit code 2 on the first problem."""
+    """Validate scenario files (schema, references between resources, a fault's labels and evidence prompts);
+    exit code 2 on the first problem."""
+    from cloudinspect.catalog import Catalog
     from cloudinspect.cloud.loader import load_scenario_file
+    from cloudinspect.troubleshoot.findings import check_fault
 
+    catalog: Catalog | None = None
     for path in files:
         scenario = load_scenario_file(path)
+        if scenario.fault is not None:
+            if catalog is None:
+                from cloudinspect.catalog import load_catalog
+
+                catalog = load_catalog()
+            check_fault(scenario, catalog, source=path)
         total = sum(sum(kinds.values()) for kinds in scenario.resource_counts().values())
         console.print(f"{path}: ok ({scenario.name}, {total} resources, {len(scenario.services)} services)")

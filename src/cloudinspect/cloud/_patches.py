@@ -1,6 +1,6 @@
 """Patches applied to moto inside the emulator's server process only (never in the caller's process).
 
-Two kinds, both small and checked by tests/cloud:
+Three kinds, all small and checked by tests/cloud:
 
 - Fidelity: list operations that moto answers in one page although AWS pages them by default. Inspection code
   that forgets to paginate must see the same truncated first page it would see on AWS:
@@ -11,6 +11,10 @@ Two kinds, both small and checked by tests/cloud:
   GetMetricData scans every datum once per period: quadratic, minutes for a day of data from a few hundred
   series. Both are replaced by one pass over the datums, same results (ListMetrics additionally deduplicates
   metrics without dimensions, as AWS does; GetMetricData also matches the namespace when dimensions are given).
+- State that AWS derives from time or traffic and moto cannot produce, set by the seeder through private
+  endpoints under /moto-api/cloudinspect/ (JSON bodies, see `STATE_PATHS`): an access key's creation and
+  last-used dates (moto stamps every key "now" and never records use), and the health of a registered target
+  (moto reports every running instance healthy, having no health checks to fail).
 """
 
 from __future__ import annotations
@@ -18,7 +22,14 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+
+STATE_PATHS = {
+    "access_key": "/moto-api/cloudinspect/access-key",
+    "target_health": "/moto-api/cloudinspect/target-health",
+}
+"""Private endpoints of the seeder (POST, JSON): an access key's history, a target's health."""
 
 
 def _page(items: list[Any], marker: str | None, size: int) -> tuple[list[Any], str | None]:
@@ -158,14 +169,69 @@ def _memoize_host(original: Callable[[Any, str | None], Any]) -> Callable[[Any, 
     return lookup
 
 
+def _json_body(request: Any) -> dict[str, Any]:
+    data = request.get_data() if hasattr(request, "get_data") else request.body
+    body = json.loads(data or b"{}")
+    if not isinstance(body, dict):
+        raise ValueError("expected a JSON object")
+    return body
+
+
+def _set_access_key_history(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], str]:
+    """{account_id, user_name, access_key_id, created?, last_used?, service, region}: dates in ISO 8601."""
+    from moto.iam.models import AccessKeyLastUsed, iam_backends
+
+    body = _json_body(request)
+    backend = iam_backends[body["account_id"]]["aws"]
+    keys = backend.list_access_keys(body["user_name"])
+    key = next((k for k in keys if k.access_key_id == body["access_key_id"]), None)
+    if key is None:
+        return 404, {}, f"no access key {body['access_key_id']} for user {body['user_name']}"
+    if body.get("created"):
+        key.create_date = datetime.fromisoformat(body["created"])
+    if body.get("last_used"):
+        key.last_used = AccessKeyLastUsed(datetime.fromisoformat(body["last_used"]), body["service"], body["region"])
+    return 200, {}, ""
+
+
+def _set_target_health(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], str]:
+    """{account_id, region, target_group_arn, target_id, state, reason, description}: reported from now on."""
+    from moto.elbv2.models import elbv2_backends
+
+    body = _json_body(request)
+    group = elbv2_backends[body["account_id"]][body["region"]].target_groups.get(body["target_group_arn"])
+    if group is None or body["target_id"] not in group.targets:
+        return 404, {}, f"no target {body['target_id']} registered in {body['target_group_arn']}"
+    overrides = group.__dict__.setdefault("cloudinspect_health", {})
+    overrides[body["target_id"]] = (body["state"], body.get("reason"), body.get("description"))
+    return 200, {}, ""
+
+
+def _health_for(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def health_for(self: Any, target: dict[str, Any], ec2_backend: Any) -> Any:
+        status = original(self, target, ec2_backend)
+        override = self.__dict__.get("cloudinspect_health", {}).get(target["Id"])
+        # A stopped or deregistered target reports that, whatever its health checks did before.
+        if override is None or status.status != "healthy":
+            return status
+        state, reason, description = override
+        status.status, status.reason, status.description = state, reason, description
+        return status
+
+    return health_for
+
+
 @functools.cache
 def apply() -> None:
     """Apply every patch (once per process)."""
     from moto import backends
     from moto.awslambda.responses import LambdaResponse
     from moto.cloudwatch.models import CloudWatchBackend
+    from moto.elbv2.models import FakeTargetGroup
     from moto.iam.responses import IamResponse
     from moto.kms.responses import KmsResponse
+    from moto.moto_api._internal import urls as moto_api_urls
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     modules = tuple(backends.list_of_moto_modules())
@@ -178,3 +244,7 @@ def apply() -> None:
     IamResponse.list_users = _iam_list_users  # type: ignore[method-assign]
     LambdaResponse.list_functions = _lambda_list_functions  # type: ignore[method-assign]
     KmsResponse.list_keys = _kms_list_keys  # type: ignore[method-assign]
+    FakeTargetGroup.health_for = _health_for(FakeTargetGroup.health_for)  # type: ignore[method-assign]
+    # Read when the moto-api app is first built (the first /moto-api/ request), after this runs.
+    moto_api_urls.url_paths["{0}" + STATE_PATHS["access_key"]] = _set_access_key_history
+    moto_api_urls.url_paths["{0}" + STATE_PATHS["target_health"]] = _set_target_health

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
+from cloudinspect.cloud._patches import STATE_PATHS
 from cloudinspect.cloud.scenario import Imds, Scenario, expand_all
+from cloudinspect.cloud.seed import SeedContext, SeedError
 
 T = TypeVar("T")
 
@@ -50,3 +54,22 @@ def stopped_targets(scenario: Scenario) -> set[str]:
         for i in expand_all(scenario.ec2.instances)
         if i.state == "stopped" and any(tg.selects(i.name) for tg in groups)
     }
+
+
+def set_state(ctx: SeedContext, kind: str, body: Mapping[str, Any]) -> None:
+    """Set state that moto cannot produce (see `cloudinspect.cloud._patches`) through the emulator's private
+    endpoint; a SeedError when the endpoint is not a cloudinspect emulator (plain moto, another emulator)."""
+    url = ctx.endpoint_url.rstrip("/") + STATE_PATHS[kind]
+    data = json.dumps({"account_id": ctx.account_id, "region": ctx.region, **body}).encode()
+    request = urllib.request.Request(  # noqa: S310 - the seeder's own endpoint (http)
+        url, data=data, method="POST", headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            response.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace")[:200]
+        raise SeedError(
+            f"scenario '{ctx.scenario.name}': {ctx.endpoint_url} cannot set {kind.replace('_', ' ')} "
+            f"(HTTP {exc.code} from {STATE_PATHS[kind]}; only cloudinspect's emulator can): {detail}"
+        ) from exc

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from cloudinspect.cloud._seeders._util import dumps, tag_list
+from cloudinspect.cloud._seeders._util import dumps, set_state, tag_list
 from cloudinspect.cloud.scenario import IamPolicy, IamRole, IamUser, KmsKey, expand_all
 from cloudinspect.cloud.seed import SeedContext, seeder
+from cloudinspect.cloud.series import parse_duration
 
 
 @seeder("kms")
@@ -113,6 +114,14 @@ def seed_iam(ctx: SeedContext) -> None:
             key_id = iam.create_access_key(UserName=user.name)["AccessKey"]["AccessKeyId"]
             if k < user.inactive_keys:
                 iam.update_access_key(UserName=user.name, AccessKeyId=key_id, Status="Inactive")
+            if k < len(user.key_history):
+                history = user.key_history[k]
+                when = {
+                    field: (ctx.anchor - parse_duration(value)).isoformat() if value else None
+                    for field, value in (("created", history.created), ("last_used", history.last_used))
+                }
+                body = {"user_name": user.name, "access_key_id": key_id, "service": history.service, **when}
+                set_state(ctx, "access_key", body)
         for name in user.policies:
             iam.attach_user_policy(UserName=user.name, PolicyArn=_policy_arn(ctx, name))
         for policy_name, document in user.inline_policies.items():

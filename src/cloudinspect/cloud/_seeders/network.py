@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloudinspect.cloud._seeders._util import stopped_targets, tag_list
+from cloudinspect.cloud._seeders._util import set_state, stopped_targets, tag_list
 from cloudinspect.cloud.scenario import HostedZone, LoadBalancer, TargetGroup, expand_all
 from cloudinspect.cloud.seed import SeedContext, seeder
 
 
 @seeder("elbv2", after=("ec2",))
 def seed_elbv2(ctx: SeedContext) -> None:
-    """Target groups (instances matched by name), load balancers, listeners with certificates.
+    """Target groups (instances matched by name, some failing health checks), load balancers, listeners with
+    certificates.
 
     Stopped instances are registered while still running and stopped afterwards, so that they report 'unused'.
     """
@@ -37,6 +38,17 @@ def seed_elbv2(ctx: SeedContext) -> None:
         names = sorted(n for n in instances if n in registrable and tg.selects(n))
         if names:
             elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": instances[n], "Port": tg.port} for n in names])
+        for name in names:
+            health = tg.health(name)
+            if health is not None:
+                body = {
+                    "target_group_arn": arn,
+                    "target_id": instances[name],
+                    "state": health.state,
+                    "reason": health.reason,
+                    "description": health.description,
+                }
+                set_state(ctx, "target_health", body)
 
     ctx.map(create_group, expand_all(ctx.scenario.elbv2.target_groups))
     to_stop = sorted(stopped_targets(ctx.scenario))

@@ -51,6 +51,7 @@ from cloudinspect.cloud.scenario._extras import (
     Trail,
 )
 from cloudinspect.cloud.scenario._identity import (
+    AccessKeyHistory,
     IamGroup,
     IamPolicy,
     IamRole,
@@ -81,11 +82,13 @@ from cloudinspect.cloud.scenario._network import (
     Record,
     Route53Section,
     TargetGroup,
+    UnhealthyTargets,
 )
 from cloudinspect.cloud.scenario._scenario import (
     SERVICE_SECTIONS,
     Fault,
     Scenario,
+    resource_names,
 )
 from cloudinspect.cloud.scenario._serverless import (
     RETENTION_DAYS,
@@ -111,6 +114,7 @@ __all__ = [
     "NAME_PATTERN",
     "RETENTION_DAYS",
     "SERVICE_SECTIONS",
+    "AccessKeyHistory",
     "Alarm",
     "AutoScalingGroup",
     "AutoScalingSection",
@@ -175,7 +179,9 @@ __all__ = [
     "TaskDefinition",
     "Topic",
     "Trail",
+    "UnhealthyTargets",
     "Volume",
     "Vpc",
     "expand_all",
+    "resource_names",
 ]

@@ -7,6 +7,7 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 
 from cloudinspect.cloud.scenario._base import Generated, PolicyDocument, Strict, Tags
+from cloudinspect.cloud.series import RelTime, parse_duration
 
 
 class KmsKey(Generated):
@@ -25,6 +26,20 @@ class KmsSection(Strict):
     keys: list[KmsKey] = Field(default_factory=list)
 
 
+class AccessKeyHistory(Strict):
+    """When an access key was created and last used (moto would stamp it "now" and never record its use)."""
+
+    created: RelTime | None = Field(None, description="Creation time relative to seeding, e.g. '-400d'.")
+    last_used: RelTime | None = Field(None, description="Last use relative to seeding; absent: never used.")
+    service: str = Field("s3", description="Service of the last use (what GetAccessKeyLastUsed reports).")
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if self.created and self.last_used and parse_duration(self.last_used) > parse_duration(self.created):
+            raise ValueError("last_used is before created")
+        return self
+
+
 class IamUser(Generated):
     name: str
     path: str = "/"
@@ -35,6 +50,9 @@ class IamUser(Generated):
     mfa: bool = Field(False, description="Has an enabled virtual MFA device.")
     access_keys: int = Field(0, ge=0, le=2)
     inactive_keys: int = Field(0, ge=0, le=2, description="How many of the access keys are deactivated.")
+    key_history: list[AccessKeyHistory] = Field(
+        default_factory=list, description="Creation and last use of the first keys, in order (the rest: new, unused)."
+    )
     policies: list[str] = Field(default_factory=list, description="Managed policy names (local) or ARNs.")
     inline_policies: dict[str, PolicyDocument] = Field(default_factory=dict)
 
@@ -42,6 +60,8 @@ class IamUser(Generated):
     def _keys(self) -> Self:
         if self.inactive_keys > self.access_keys:
             raise ValueError("inactive_keys cannot exceed access_keys")
+        if len(self.key_history) > self.access_keys:
+            raise ValueError(f"key_history describes {len(self.key_history)} keys but the user has {self.access_keys}")
         return self
 
 

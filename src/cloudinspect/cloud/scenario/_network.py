@@ -38,6 +38,26 @@ class LoadBalancer(Generated):
     tags: Tags = Field(default_factory=dict)
 
 
+class UnhealthyTargets(Strict):
+    """Targets whose health checks fail (moto would report every running instance healthy)."""
+
+    targets: list[str] = Field(min_length=1, description="Glob patterns over the names of the group's instances.")
+    state: Literal["unhealthy", "initial", "draining", "unavailable"] = "unhealthy"
+    reason: Literal[
+        "Target.FailedHealthChecks",
+        "Target.ResponseCodeMismatch",
+        "Target.Timeout",
+        "Elb.InitialHealthChecking",
+        "Target.DeregistrationInProgress",
+        "Target.HealthCheckDisabled",
+    ] = "Target.FailedHealthChecks"
+    description: str = Field("Health checks failed", description="What describe_target_health says about it.")
+
+    def selects(self, instance: str) -> bool:
+        """Whether the instance of this name is one of these targets."""
+        return any(fnmatch.fnmatchcase(instance, pattern) for pattern in self.targets)
+
+
 class TargetGroup(Generated):
     name: str
     vpc: str
@@ -46,11 +66,16 @@ class TargetGroup(Generated):
     target_type: Literal["instance", "ip"] = "instance"
     health_check_path: str = "/health"
     targets: list[str] = Field(default_factory=list, description="Glob patterns over instance names.")
+    unhealthy: list[UnhealthyTargets] = Field(default_factory=list, description="Targets failing health checks.")
     tags: Tags = Field(default_factory=dict)
 
     def selects(self, instance: str) -> bool:
         """Whether the instance of this name is one of the group's targets."""
         return any(fnmatch.fnmatchcase(instance, pattern) for pattern in self.targets)
+
+    def health(self, instance: str) -> UnhealthyTargets | None:
+        """The failing health of a target of this group by instance name (the first entry that selects it)."""
+        return next((entry for entry in self.unhealthy if entry.selects(instance)), None)
 
 
 class Elbv2Section(Strict):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cloudinspect.cloud.scenario._base import NAME_PATTERN, G, Strict, expand_all
 from cloudinspect.cloud.scenario._compute import AutoScalingSection, Ec2Section
@@ -26,11 +27,43 @@ from cloudinspect.cloud.scenario._storage import DynamoDbSection, S3Section
 
 
 class Fault(Strict):
-    """An injected fault: what is wrong and what a troubleshooter should find."""
+    """An injected fault: what is wrong, how a user would notice it, and what a troubleshooter should find.
+
+    `expected_findings` are labels of the troubleshooting vocabulary (`cloudinspect.troubleshoot.findings`),
+    checked on load; `evidence_prompts` are catalogue prompt ids, checked against the catalogue by
+    `cloudinspect.troubleshoot.findings.check_fault` (the catalogue includes the user's directories).
+    """
 
     name: str = Field(pattern=NAME_PATTERN)
-    root_cause: str
-    expected_findings: list[str] = Field(min_length=1)
+    root_cause: str = Field(min_length=10, description="What is wrong and why: the answer a diagnosis should reach.")
+    problem: str = Field(
+        min_length=10,
+        description="The symptom as a user would report it, without naming the root cause "
+        "('our order processor Lambda keeps timing out since yesterday').",
+    )
+    expected_findings: list[str] = Field(min_length=1, description="Finding labels a correct diagnosis names.")
+    evidence_prompts: list[str] = Field(
+        default_factory=list, description="Catalogue prompt ids whose output shows the fault."
+    )
+    resources: list[str] = Field(
+        default_factory=list, description="Names of the faulty resources, as this scenario names them."
+    )
+
+    @field_validator("root_cause", "problem")
+    @classmethod
+    def _one_paragraph(cls, text: str) -> str:
+        return " ".join(text.split())
+
+    @field_validator("expected_findings")
+    @classmethod
+    def _known_labels(cls, labels: list[str]) -> list[str]:
+        from cloudinspect.troubleshoot.findings import unknown_labels
+
+        unknown = unknown_labels(labels)
+        if unknown:
+            listed = ", ".join(map(repr, unknown))
+            raise ValueError(f"unknown finding label(s) {listed} (see resources/troubleshoot/findings.yaml)")
+        return labels
 
 
 SERVICE_SECTIONS: tuple[str, ...] = (
@@ -176,6 +209,49 @@ def _names(items: list[Any]) -> set[str]:
     return {item.label for entry in items for item in entry.expand()}
 
 
+def resource_names(sc: Scenario) -> set[str]:
+    """The name of every resource the scenario declares, whatever its kind (what a fault may point at)."""
+    ec2 = sc.ec2
+    instances = expand_all(ec2.instances)
+    names = {i.name for i in instances} | {v.label for i in instances for v in i.volumes}
+    names |= {f"{i.name}-root" for i in instances}
+    vpcs = expand_all(ec2.vpcs)
+    names |= {v.name for v in vpcs} | {s.label for v in vpcs for entry in v.subnets for s in entry.expand()}
+    for items in (
+        sc.kms.keys,
+        sc.iam.users,
+        sc.iam.groups,
+        sc.iam.roles,
+        sc.iam.policies,
+        ec2.security_groups,
+        ec2.volumes,
+        ec2.snapshots,
+        ec2.elastic_ips,
+        sc.s3.buckets,
+        sc.lambda_.functions,
+        sc.logs.groups,
+        sc.cloudwatch.alarms,
+        sc.rds.instances,
+        sc.dynamodb.tables,
+        sc.sqs.queues,
+        sc.sns.topics,
+        sc.elbv2.target_groups,
+        sc.elbv2.load_balancers,
+        sc.ecs.clusters,
+        sc.ecs.task_definitions,
+        sc.secretsmanager.secrets,
+        sc.ssm.parameters,
+        sc.route53.zones,
+        sc.cloudtrail.trails,
+        sc.ecr.repositories,
+        sc.autoscaling.groups,
+    ):
+        names |= _names(items)
+    names |= {f"/aws/lambda/{f.name}" for f in expand_all(sc.lambda_.functions) if f.log_group}
+    names |= {s.label for c in expand_all(sc.ecs.clusters) for entry in c.services for s in entry.expand()}
+    return names
+
+
 def _check_references(sc: Scenario) -> Iterator[tuple[tuple[str | int, ...], str]]:
     keys = _names(sc.kms.keys) | {"aws/sqs", "aws/sns", "aws/s3", "aws/ebs", "aws/rds", "aws/lambda"}
     keys |= {"aws/secretsmanager", "aws/dynamodb", "aws/logs"}
@@ -260,6 +336,12 @@ def _check_references(sc: Scenario) -> Iterator[tuple[tuple[str | int, ...], str
                 yield from check(path, sub.endpoint, functions, "Lambda function")
     for k, tg in _each(sc.elbv2.target_groups):
         yield from check(("elbv2", "target_groups", k, "vpc"), tg.vpc, vpcs, "VPC")
+        members = [name for name in sorted(instances) if tg.selects(name)]
+        for j, entry in enumerate(tg.unhealthy):
+            for m, pattern in enumerate(entry.targets):
+                if not any(fnmatch.fnmatchcase(name, pattern) for name in members):
+                    path = ("elbv2", "target_groups", k, "unhealthy", j, "targets", m)
+                    yield path, f"{pattern!r} matches no instance among the group's targets"
     for k, lb in _each(sc.elbv2.load_balancers):
         for j, subnet in enumerate(lb.subnets):
             yield from check(("elbv2", "load_balancers", k, "subnets", j), subnet, subnets, "subnet")
@@ -288,3 +370,7 @@ def _check_references(sc: Scenario) -> Iterator[tuple[tuple[str | int, ...], str
     for k, asg in _each(sc.autoscaling.groups):
         for j, subnet in enumerate(asg.subnets):
             yield from check(("autoscaling", "groups", k, "subnets", j), subnet, subnets, "subnet")
+    if sc.fault is not None:
+        declared = resource_names(sc)
+        for k, name in enumerate(sc.fault.resources):
+            yield from check(("fault", "resources", k), name, declared, "resource")
