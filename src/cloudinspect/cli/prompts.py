@@ -1,4 +1,6 @@
-"""`cloudinspect prompts`: browse the catalogue, show a prompt with its contract and reference, render it."""
+"""`cloudinspect prompts`: browse the catalogue, show a prompt with its contract and reference, render it, and
+generate new prompts with a reasoning model (reviewed, optionally verified on the emulator, saved to a user's
+catalogue directory)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from rich.table import Table
 from cloudinspect.cli._output import console, print_json
 
 NAME = "prompts"
-app = typer.Typer(help="Browse and render the inspection prompt catalogue.", no_args_is_help=True)
+app = typer.Typer(help="Browse, render and generate inspection prompts.", no_args_is_help=True)
 
 CatalogDirs = Annotated[
     list[Path] | None,
@@ -194,3 +196,158 @@ def answer(
     typer.echo(json.dumps(output, indent=2))
     if problems:
         raise CloudInspectError("the answer does not meet the prompt's contract:\n" + "\n".join(problems))
+
+
+def _print_generation(generation: Any, verifications: dict[str, Any]) -> None:
+    from rich.text import Text
+
+    for item in generation.accepted:
+        prompt = item.prompt
+        console.rule(Text(f"{prompt.id}  ", style="bold") + Text(prompt.title))
+        console.print(Syntax(item.yaml_text, "yaml", word_wrap=True))
+        for warning in item.warnings:
+            console.print(Text("warning: ", style="yellow") + Text(warning), soft_wrap=True)
+        verification = verifications.get(prompt.id)
+        if verification is not None:
+            style = "bold green" if verification.passed else "bold red"
+            line = Text("verified: ", style="dim") + Text(verification.status, style=style)
+            line += Text(
+                f" after {verification.attempts} attempt(s) on {verification.target}"
+                f" (run {verification.run_id}): {verification.reason}"
+            )
+            if verification.last_error:
+                line += Text(f"\n  last error: {verification.last_error[:500]}")
+            console.print(line, soft_wrap=True)
+    if generation.rejected:
+        console.rule(f"{len(generation.rejected)} rejected")
+        for draft in generation.rejected:
+            console.print(Text(draft.draft, style="bold red"))
+            for reason in draft.reasons:
+                console.print(Text(f"  - {reason}"), soft_wrap=True)
+    if generation.error:
+        console.print(Text("no drafts: ", style="bold red") + Text(generation.error), soft_wrap=True)
+    usage = generation.usage
+    console.print(
+        f"[dim]{usage.model_id}: {usage.calls} call(s), {usage.tokens_in}→{usage.tokens_out} tokens, "
+        f"${usage.cost_usd:.4f}, {usage.latency_ms / 1000:.1f} s; "
+        f"{len(generation.accepted)} accepted, {len(generation.rejected)} rejected[/]",
+        soft_wrap=True,
+    )
+
+
+def _how_to_use(directory: Path) -> str:
+    from cloudinspect.config import get_settings
+
+    where = directory.expanduser().resolve()
+    if where in {d.resolve() for d in get_settings().catalog_dirs}:
+        return f"{where} is in CLOUDINSPECT_CATALOG_DIRS: every command finds these prompts already."
+    return (
+        f"To use them, add the directory to your catalogue: export CLOUDINSPECT_CATALOG_DIRS='[\"{where}\"]' "
+        f"(every command: `cloudinspect prompts show ID`, `cloudinspect run ID -m MODEL`), or pass "
+        f"`--catalog {where}` to `cloudinspect prompts ...`."
+    )
+
+
+@app.command("generate")
+def generate(
+    model: Annotated[str, typer.Option("--model", "-m", help="The reasoning model: registry id or replay:PATH.")],
+    service: Annotated[
+        str | None, typer.Option("--service", "-s", help="Write prompts about this service (boto3 client name).")
+    ] = None,
+    from_problem: Annotated[
+        str | None, typer.Option("--from-problem", help="Write prompts that help investigate this problem.")
+    ] = None,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, max=10, help="Prompts to ask for.")] = 3,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Generate and run code for each accepted prompt on the emulator.")
+    ] = False,
+    scenario: Annotated[str, typer.Option("--scenario", help="Emulator scenario of --verify.")] = "baseline",
+    target: Annotated[
+        str | None,
+        typer.Option("--target", "-T", help="Verify on a running emulator (endpoint:URL) instead of starting one."),
+    ] = None,
+    code_model: Annotated[
+        str | None, typer.Option("--code-model", help="Model writing the scripts of --verify (default: --model).")
+    ] = None,
+    max_attempts: Annotated[int, typer.Option("--max-attempts", min=1, max=20, help="Attempts per verify.")] = 3,
+    sandbox: Annotated[str, typer.Option("--sandbox", help="Sandbox of --verify: process, warm, docker.")] = "warm",
+    save: Annotated[
+        Path | None,
+        typer.Option("--save", help="Write the accepted (with --verify: the passing) prompts to this catalogue dir."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace prompt files that --save finds.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON on stdout.")] = False,
+    catalog: CatalogDirs = None,
+) -> None:
+    """Write new catalogue prompts with a reasoning model: validated, deduplicated, shown as YAML for review.
+
+    Exit code 0 when at least one prompt was accepted (with --verify: passed), 1 otherwise.
+    """
+    from contextlib import ExitStack
+
+    from rich.console import Console
+
+    from cloudinspect.catalog.generate import generate_prompts, save_prompt, verify_prompt
+    from cloudinspect.errors import InputError
+    from cloudinspect.loop import ProgressPrinter
+
+    if (service is None) == (from_problem is None):
+        raise InputError('give exactly one of --service SERVICE or --from-problem "PROBLEM"')
+    err = Console(stderr=True, highlight=False)
+    extra = [*(catalog or []), *([save] if save is not None and save.is_dir() else [])]
+    cat = _catalog(extra)
+    task = f"service {service}" if service else "the problem"
+    with err.status(f"asking {model} for {count} prompt(s) about {task} ..."):
+        generation = generate_prompts(
+            model=model, service=service, problem=from_problem, count=count, catalog=cat, user_catalog=save
+        )
+    verifications: dict[str, Any] = {}
+    if verify and generation.accepted:
+        with ExitStack() as stack:
+            where = target
+            if where is None:
+                from cloudinspect.cloud import start_emulator
+                from cloudinspect.sandbox.pool import close_pools
+
+                with err.status(f"starting the emulator with scenario {scenario} ..."):
+                    emulator = stack.enter_context(start_emulator(scenario))
+                where = f"endpoint:{emulator.endpoint_url}"
+                stack.callback(close_pools, emulator.endpoint_url)
+            for item in generation.accepted:
+                verifications[item.prompt.id] = verify_prompt(
+                    item.prompt,
+                    model=code_model or model,
+                    scenario=scenario,
+                    sandbox=sandbox,
+                    max_attempts=max_attempts,
+                    target=where,
+                    on_event=ProgressPrinter(err, label=item.prompt.id),
+                )
+    saved: list[Path] = []
+    if save is not None:
+        for item in generation.accepted:
+            verification = verifications.get(item.prompt.id)
+            if verify and (verification is None or not verification.passed):
+                continue
+            code = verification.code if verification is not None else None
+            saved += save_prompt(item, save, reference_code=code, force=force)
+    if as_json:
+        print_json(
+            {
+                **generation.model_dump(mode="json", by_alias=True),
+                "verifications": {k: v.model_dump(mode="json") for k, v in verifications.items()},
+                "saved": [str(p) for p in saved],
+            }
+        )
+    else:
+        _print_generation(generation, verifications)
+        if save is not None:
+            if saved:
+                for path in saved:
+                    console.print(f"[green]saved[/] {path}", soft_wrap=True)
+                console.print(_how_to_use(save), soft_wrap=True, markup=False)
+            else:
+                console.print(f"nothing saved to {save}: no {'passing' if verify else 'accepted'} prompt")
+    good = [g for g in generation.accepted if not verify or verifications[g.prompt.id].passed]
+    if not good:
+        raise typer.Exit(1)
