@@ -1,4 +1,4 @@
-"""`cloudinspect graph repair`: print a workflow graph as Mermaid."""
+"""`cloudinspect graph repair|troubleshoot`: print a workflow graph as Mermaid."""
 
 from __future__ import annotations
 
@@ -16,3 +16,11 @@ def repair() -> None:
     from cloudinspect.loop.graph import repair_graph_mermaid
 
     sys.stdout.write(repair_graph_mermaid())
+
+
+@app.command("troubleshoot")
+def troubleshoot() -> None:
+    """The troubleshooting workflow: understand, plan, inspect, collect, diagnose, remediate."""
+    from cloudinspect.troubleshoot.graph import troubleshoot_graph_mermaid
+
+    sys.stdout.write(troubleshoot_graph_mermaid())

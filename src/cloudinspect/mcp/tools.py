@@ -116,7 +116,7 @@ def troubleshoot(
 ) -> dict[str, Any]:
     """The troubleshooting workflow on a problem described in words: the whole result, with the evidence bundle
     and the diagnosis. `on_event` gets one line per step of the workflow."""
-    from cloudinspect.troubleshoot.run import troubleshoot as run_troubleshoot
+    from cloudinspect.troubleshoot import troubleshoot as run_troubleshoot
 
     outcome = run_troubleshoot(
         problem, model=model, planner_model=planner_model, target=target, max_rounds=max_rounds, on_event=on_event
