@@ -24,6 +24,8 @@ from cloudinspect.store import ResultStore
 
 STORE_FILE = "bench.sqlite"
 CONFIG_KEY = "config"
+OTHER_SUITE_KEY = "troubleshoot_config"
+"""The troubleshooting benchmark's config key (cloudinspect.bench._tsuite_store): a directory holds one suite."""
 
 FIXED_FIELDS = (
     "models",
@@ -77,9 +79,16 @@ class BenchStore:
         return None if row is None else BenchConfig.model_validate_json(row[0])
 
     def save_config(self, config: BenchConfig) -> None:
-        """Store `config`; in a directory that holds another benchmark (different FIXED_FIELDS), refuse with an
-        InputError rather than mix two matrices. Fields that may differ are updated to the latest run's."""
+        """Store `config`; in a directory that holds another benchmark (different FIXED_FIELDS, or the
+        troubleshooting suite), refuse with an InputError rather than mix two matrices. Fields that may differ
+        are updated to the latest run's."""
         with self._transaction(write=True) as conn:
+            if conn.execute("SELECT 1 FROM bench_meta WHERE key = ?", (OTHER_SUITE_KEY,)).fetchone() is not None:
+                raise InputError(
+                    "this directory holds a troubleshooting benchmark (`cloudinspect bench --suite troubleshoot`): "
+                    "choose another --out for the code benchmark",
+                    self.directory,
+                )
             row = conn.execute("SELECT value FROM bench_meta WHERE key = ?", (CONFIG_KEY,)).fetchone()
             if row is not None:
                 _check_same(BenchConfig.model_validate_json(row[0]), config, self.directory)

@@ -22,17 +22,26 @@ def report(
         typer.Option("--open-path", help="Print only report.html's path (e.g. `xdg-open $(cloudinspect report ...)`)."),
     ] = False,
 ) -> None:
-    """(Re)write a benchmark's reports: report.html, report.md, cells.csv, cells.json."""
+    """(Re)write a benchmark's reports: report.html, report.md (and for the code suite cells.csv, cells.json)."""
     import sys
 
-    from cloudinspect.report import load_benchmark, write_reports
+    from cloudinspect.report.troubleshoot import benchmark_suite
 
-    bench = load_benchmark(directory)
-    if bench.source != "bench.sqlite":
-        err_console.print(
-            Text(f"note: no bench.sqlite in {directory}: cells read from cells.json, without attempts"), soft_wrap=True
-        )
-    paths = write_reports(bench.directory, bench.summary, bench.results, bench.attempts)
+    if benchmark_suite(directory) == "troubleshoot":
+        from cloudinspect.report.troubleshoot import load_troubleshoot_benchmark, write_troubleshoot_reports
+
+        summary, results, details = load_troubleshoot_benchmark(directory)
+        paths = write_troubleshoot_reports(directory, summary, results, details)
+    else:
+        from cloudinspect.report import load_benchmark, write_reports
+
+        bench = load_benchmark(directory)
+        if bench.source != "bench.sqlite":
+            err_console.print(
+                Text(f"note: no bench.sqlite in {directory}: cells read from cells.json, without attempts"),
+                soft_wrap=True,
+            )
+        paths = write_reports(bench.directory, bench.summary, bench.results, bench.attempts)
     if open_path:
         sys.stdout.write(f"{paths[0].resolve()}\n")
         return

@@ -96,9 +96,30 @@ CREATE TABLE bench_meta (
 """The benchmark's tables (cloudinspect.bench.store): one row per finished cell (model x prompt x repeat, the
 CellResult as JSON) and the benchmark's configuration. Empty in a plain results store."""
 
+_V3 = """
+CREATE TABLE troubleshoot_cells (
+    cell_key TEXT PRIMARY KEY,
+    model_id TEXT NOT NULL,
+    scenario TEXT NOT NULL,
+    repeat INTEGER NOT NULL CHECK (repeat >= 0),
+    status TEXT NOT NULL,
+    found INTEGER NOT NULL CHECK (found IN (0, 1)),
+    score REAL NOT NULL DEFAULT 0,
+    result TEXT NOT NULL CHECK (json_valid(result)),
+    detail TEXT CHECK (detail IS NULL OR json_valid(detail)),
+    finished_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX troubleshoot_cells_model ON troubleshoot_cells (model_id, scenario, repeat);
+"""
+"""The troubleshooting benchmark's cells (cloudinspect.bench.troubleshoot): one row per finished cell (model x fault
+scenario x repeat), its scored result as JSON and the whole troubleshooting result (`detail`, NULL when the cell
+failed before producing one). Its configuration shares `bench_meta` under its own key."""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs and their attempts", _V1),
     Migration(2, "benchmark cells and configuration", _V2),
+    Migration(3, "troubleshooting benchmark cells", _V3),
 )
 """The schema, in order. Version N is the N-th entry."""
 
