@@ -161,6 +161,6 @@ def test_providers_get_their_own_concurrency_limits() -> None:
 def test_warm_pools_are_sized_to_their_load() -> None:
     from cloudinspect.bench.runner import warm_pool_sizes
 
-    assert warm_pool_sizes(["a", "b", "c"], 4) == {"a": 4, "b": 1, "c": 1}
-    assert warm_pool_sizes(["a", "b"], 1) == {"a": 2, "b": 1}
+    assert warm_pool_sizes(["a", "b", "c"], 4) == {"a": 4, "b": 2, "c": 2}
+    assert warm_pool_sizes(["a", "b"], 1) == {"a": 2, "b": 2}
     assert warm_pool_sizes(["a"], 16) == {"a": 4}

@@ -284,6 +284,17 @@ def test_pool_sizes_apply_per_endpoint_while_open_and_are_restored() -> None:
     assert size_for(None) == default
 
 
+def test_pool_sizes_can_set_what_children_preload() -> None:
+    from cloudinspect.sandbox.pool import DEFAULT_PRELOAD, pool_sizes, preload_for
+
+    with pool_sizes({"http://127.0.0.1:1": 2}, preload=()):
+        assert preload_for("http://127.0.0.1:1") == ()
+        assert preload_for("http://127.0.0.1:2") == DEFAULT_PRELOAD
+        with pool_sizes({"http://127.0.0.1:1": 3}):  # a size alone keeps the preload
+            assert preload_for("http://127.0.0.1:1") == ()
+    assert preload_for("http://127.0.0.1:1") == DEFAULT_PRELOAD
+
+
 def test_pool_sizes_refuse_an_empty_pool() -> None:
     from cloudinspect.sandbox.pool import pool_sizes
 

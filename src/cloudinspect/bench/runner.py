@@ -326,9 +326,9 @@ def lost_cell_result(bench: _Bench, cell: Cell, run_id: str, exc: BaseException,
 def warm_pool_sizes(scenarios: Sequence[str], concurrency: int) -> dict[str, int]:
     """Children of each scenario's warm pool: the first scenario's pool serves every cell's repair loop (one or
     more runs per cell, `concurrency` cells at once), so it gets one child per concurrent cell (at least 2, at
-    most 4: beyond that the refill, not the pool, is the limit); the others run one grading per solved cell, a
-    fraction of a cell's time, and one child each keeps up (each child is ~100 MiB)."""
-    return {name: (max(2, min(concurrency, 4)) if i == 0 else 1) for i, name in enumerate(scenarios)}
+    most 4: beyond that the refill, not the pool, is the limit); the others run a prompt's reference script and
+    then its grading back to back, so two children each (children warm without preloading: ~35 MiB each)."""
+    return {name: (max(2, min(concurrency, 4)) if i == 0 else 2) for i, name in enumerate(scenarios)}
 
 
 @contextlib.contextmanager
@@ -360,9 +360,9 @@ def _emulators(
             from cloudinspect.sandbox.pool import get_pool
 
             sizes = {started[name].endpoint_url: size for name, size in warm_pools.items()}
-            stack.enter_context(pool_sizes(sizes))
+            stack.enter_context(pool_sizes(sizes, preload=()))
             for url, size in sizes.items():  # the same pool the cells' runs get: they start warming now
-                get_pool(Endpoint(url), size=size)
+                get_pool(Endpoint(url), size=size, preload=())
         if console is not None:
             console.print(f"emulators ready in {time.monotonic() - clock:.1f} s")
         yield {name: started[name] for name in scenarios}

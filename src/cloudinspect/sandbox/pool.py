@@ -503,29 +503,39 @@ def _default_size() -> int:
 
 
 _SIZE_BY_URL: dict[str, int] = {}
+_PRELOAD_BY_URL: dict[str, tuple[str, ...]] = {}
 
 
 @contextlib.contextmanager
-def pool_sizes(sizes: Mapping[str, int]) -> Iterator[None]:
+def pool_sizes(sizes: Mapping[str, int], *, preload: tuple[str, ...] | None = None) -> Iterator[None]:
     """While open, the warm pools of these endpoint URLs keep the given number of children (unless a WarmSandbox
-    is built with an explicit size): a benchmark sizes each emulator's pool to the load it will see (the first
-    scenario's serves every repair loop, the others one grading run per cell) instead of CLOUDINSPECT_WARM_POOL_SIZE
-    for all."""
+    is built with an explicit size), and warm them with `preload` instead of DEFAULT_PRELOAD when it is given: a
+    benchmark sizes each emulator's pool to the load it will see (the first scenario's serves every repair loop,
+    the others one grading run per cell) and preloads nothing, because under sustained load the refill is the
+    bottleneck and a preloaded model costs every child ~0.25 s of CPU and ~37 MiB whether its script uses that
+    service or not (BENCHMARKS.md, "Benchmark harness overhead")."""
     for url, size in sizes.items():
         if size < 1:
             raise SandboxError(f"a warm pool needs at least one child, not {size} (for {url})")
     with _POOLS_LOCK:
-        previous = {url: _SIZE_BY_URL.get(url) for url in sizes}
+        previous = {url: (_SIZE_BY_URL.get(url), _PRELOAD_BY_URL.get(url)) for url in sizes}
         _SIZE_BY_URL.update(sizes)
+        if preload is not None:
+            _PRELOAD_BY_URL.update(dict.fromkeys(sizes, preload))
     try:
         yield
     finally:
         with _POOLS_LOCK:
-            for url, before in previous.items():
-                if before is None:
-                    _SIZE_BY_URL.pop(url, None)
-                else:
-                    _SIZE_BY_URL[url] = before
+            for url, (size_before, preload_before) in previous.items():
+                _restore(_SIZE_BY_URL, url, size_before)
+                _restore(_PRELOAD_BY_URL, url, preload_before)
+
+
+def _restore(table: dict[str, Any], key: str, value: Any) -> None:
+    if value is None:
+        table.pop(key, None)
+    else:
+        table[key] = value
 
 
 def size_for(url: str | None) -> int:
@@ -533,6 +543,14 @@ def size_for(url: str | None) -> int:
     with _POOLS_LOCK:
         size = _SIZE_BY_URL.get(url) if url is not None else None
     return size or _default_size()
+
+
+def preload_for(url: str | None) -> tuple[str, ...]:
+    """The services whose models the children of `url`'s pools parse while warming (`pool_sizes`, else
+    DEFAULT_PRELOAD)."""
+    with _POOLS_LOCK:
+        preload = _PRELOAD_BY_URL.get(url) if url is not None else None
+    return DEFAULT_PRELOAD if preload is None else preload
 
 
 @register_sandbox("warm")
@@ -563,8 +581,13 @@ class WarmSandbox(Sandbox):
         isolation: Isolation = "full",
     ) -> ExecResult:
         limits = limits or Limits()
-        size = self.size or size_for(endpoint.url)
         pool = self._pool_factory(
-            endpoint, limits=limits, isolation=isolation, size=size, backend=self.backend, use_guard=self.use_guard
+            endpoint,
+            limits=limits,
+            isolation=isolation,
+            size=self.size or size_for(endpoint.url),
+            backend=self.backend,
+            use_guard=self.use_guard,
+            preload=preload_for(endpoint.url),
         )
         return pool.run(code, env, limits, resign=endpoint.resign)
