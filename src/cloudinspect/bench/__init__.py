@@ -27,6 +27,9 @@ _EXPORTS = {
     "grade_script": "cloudinspect.bench.grade",
     "run_benchmark": "cloudinspect.bench.runner",
     "select_tasks": "cloudinspect.bench.tasks",
+    "TroubleshootBenchConfig": "cloudinspect.bench.troubleshoot",
+    "TroubleshootSummary": "cloudinspect.bench.troubleshoot",
+    "run_troubleshoot_benchmark": "cloudinspect.bench.troubleshoot",
 }
 
 __all__ = [
@@ -39,10 +42,13 @@ __all__ = [
     "ModelSummary",
     "ScenarioGrade",
     "Task",
+    "TroubleshootBenchConfig",
+    "TroubleshootSummary",
     "build_cells",
     "grade_script",
     "publish_to_langsmith",
     "run_benchmark",
+    "run_troubleshoot_benchmark",
     "select_tasks",
 ]
 

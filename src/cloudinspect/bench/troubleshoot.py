@@ -248,6 +248,8 @@ def run_troubleshoot_cell(
                 store=bench.store.runs,
                 on_event=on_event,
             )
+        # the shared emulator's loopback URL means nothing once the run is over: record which account it was
+        result = result.model_copy(update={"target": f"emulator:{cell.scenario}"})
         score = score_result(result, fault)
         return cell_result(cell, fault.name, result, score, started), result
     except Exception as exc:  # one cell never stops the benchmark

@@ -228,9 +228,15 @@ def _heat(rate: float) -> str:
 
 
 def heatmap_chart(
-    rows: Sequence[str], columns: Sequence[str], values: Mapping[tuple[str, str], tuple[float, int] | None]
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: Mapping[tuple[str, str], tuple[float, int] | None],
+    *,
+    label: str = "pass rate per model and service",
+    empty: str = "no tasks",
 ) -> Markup:
-    """Pass rate per model (row) and service (column): `values[(row, column)] = (rate, cells)` or None."""
+    """A rate per model (row) and column (a service; a fault scenario): `values[(row, column)] = (rate, cells)` or
+    None. `label` is the chart's accessible name, `empty` the tooltip of a cell without data."""
     cell_w, cell_h, left, top = 64, 30, 180, 90
     width, height = left + cell_w * max(1, len(columns)) + 20, top + cell_h * max(1, len(rows)) + 20
     body: list[str] = []
@@ -246,7 +252,7 @@ def heatmap_chart(
             if value is None:
                 body.append(
                     f'<rect x="{x}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" fill="#f0f0f0">'
-                    f"<title>{escape(f'{row} / {column}: no tasks')}</title></rect>"
+                    f"<title>{escape(f'{row} / {column}: {empty}')}</title></rect>"
                 )
                 continue
             rate, cells = value
@@ -265,7 +271,7 @@ def heatmap_chart(
                     extra=f'style="fill: {ink}"',
                 )
             )
-    return _svg(width, height, "pass rate per model and service", body)
+    return _svg(width, height, label, body)
 
 
 def stacked_bars_chart(

@@ -321,7 +321,15 @@ def _heatmap(summary: TroubleshootSummary, models: Sequence[str]) -> str:
             values[(model, fault.scenario)] = (
                 None if figures is None else (figures.root_cause_rate, figures.cells_expected)
             )
-    return str(charts.heatmap_chart(models, [f.scenario for f in summary.faults], values))
+    return str(
+        charts.heatmap_chart(
+            models,
+            [f.scenario for f in summary.faults],
+            values,
+            label="root cause found per model and fault scenario",
+            empty="no cells",
+        )
+    )
 
 
 # -- renderers ---------------------------------------------------------------------------------------------------
