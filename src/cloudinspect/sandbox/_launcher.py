@@ -25,6 +25,9 @@ def _relay(listener: socket.socket, socket_path: str) -> None:
         for sock in readable:
             if sock is listener:
                 conn, _ = listener.accept()
+                # The bridge answers in several writes (status and headers, then the body): with Nagle on, the
+                # second waits for the client's delayed ACK, ~30 ms a call (BENCHMARKS.md, "the bridge's hop").
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 try:
                     upstream.connect(socket_path)
