@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
 import pydantic_core
 
 from cloudinspect.bench._tsuite_types import TroubleshootBenchConfig, TroubleshootCellResult
-from cloudinspect.bench.store import CONFIG_KEY, OTHER_SUITE_KEY, STORE_FILE
+from cloudinspect.bench.store import CONFIG_KEY, OTHER_SUITE_KEY, BenchDirectoryStore
 from cloudinspect.errors import InputError, Problem
-from cloudinspect.store import ResultStore
 from cloudinspect.troubleshoot.types import TroubleshootResult
 
 TROUBLESHOOT_CONFIG_KEY = OTHER_SUITE_KEY
@@ -39,7 +37,7 @@ FIXED_FIELDS = (
 how fast cells run, not what they measure, and may differ."""
 
 
-class TroubleshootBenchStore:
+class TroubleshootBenchStore(BenchDirectoryStore):
     """`DIR/bench.sqlite` for the troubleshooting suite: the repair runs (`.runs`), the cells and the config.
 
     with TroubleshootBenchStore(directory) as store:
@@ -47,25 +45,6 @@ class TroubleshootBenchStore:
         store.record(cell_result, troubleshoot_result)   # atomic; recording a cell again replaces it
         done = store.results()
     """
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory.expanduser()
-        self.path = self.directory / STORE_FILE
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.runs = ResultStore(self.path)
-        self._transaction = self.runs.transaction
-
-    def __enter__(self) -> TroubleshootBenchStore:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the store (idempotent)."""
-        self.runs.close()
 
     # -- config -------------------------------------------------------------------------------------------------
 

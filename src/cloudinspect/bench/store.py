@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import pydantic_core
 
@@ -41,24 +42,19 @@ FIXED_FIELDS = (
 sandbox and the response cache change how fast cells run, not what they measure, and may differ."""
 
 
-class BenchStore:
-    """`DIR/bench.sqlite`: the repair runs (`.runs`, a ResultStore on the same file), the cells and the config.
-
-    with BenchStore(directory) as store:
-        store.save_config(config)
-        store.record(result)          # atomic; recording a cell again replaces it
-        done = store.results()
-    """
+class BenchDirectoryStore:
+    """`DIR/bench.sqlite` opened for one suite: the repair runs (`.runs`, a ResultStore on the same file, which
+    migrates it, the benchmark's tables included; its connection and transactions serve both). A context manager;
+    each suite's store adds its config and cells."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory.expanduser()
         self.path = self.directory / STORE_FILE
         self.directory.mkdir(parents=True, exist_ok=True)
-        # Migrates the file, the benchmark's tables included; its connection and transactions serve both.
         self.runs = ResultStore(self.path)
         self._transaction = self.runs.transaction
 
-    def __enter__(self) -> BenchStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -69,6 +65,16 @@ class BenchStore:
     def close(self) -> None:
         """Close the store (idempotent)."""
         self.runs.close()
+
+
+class BenchStore(BenchDirectoryStore):
+    """`DIR/bench.sqlite`: the repair runs (`.runs`, a ResultStore on the same file), the cells and the config.
+
+    with BenchStore(directory) as store:
+        store.save_config(config)
+        store.record(result)          # atomic; recording a cell again replaces it
+        done = store.results()
+    """
 
     # -- config -------------------------------------------------------------------------------------------------
 
