@@ -126,7 +126,10 @@ def main(scenario: str = "baseline") -> None:
             "  .venv/bin/cloudinspect graph repair         # the repair loop as a Mermaid graph\n"
             "  .venv/bin/cloudinspect emulator up --scenario baseline   # then point boto3 at the printed endpoint\n"
             "  .venv/bin/cloudinspect prompts show lambda-error-rate\n"
-            "  .venv/bin/cloudinspect scenarios list\n"
+            "  .venv/bin/cloudinspect scenarios list      # the fault-* scenarios have a known root cause\n"
+            '  .venv/bin/cloudinspect troubleshoot "Our order processor Lambda keeps timing out since yesterday" \\\n'
+            "      --model smollm2-135m --target emulator:fault-lambda-timeout   # problem -> evidence -> diagnosis\n"
+            "  .venv/bin/cloudinspect mcp                 # the same tools for other agents, over MCP\n"
             "  .venv/bin/cloudinspect models check smollm2-135m --ping\n"
             "  .venv/bin/cloudinspect emulator down",
             title="next",
