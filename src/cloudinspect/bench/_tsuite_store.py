@@ -92,15 +92,7 @@ class TroubleshootBenchStore(BenchDirectoryStore):
             "finished_at": _time(result.finished_at),
             "recorded_at": _time(datetime.now(UTC)),
         }
-        columns = ", ".join(row)
-        values = ", ".join(f":{name}" for name in row)
-        updates = ", ".join(f"{name} = excluded.{name}" for name in row if name != "cell_key")
-        with self._transaction(write=True) as conn:
-            conn.execute(
-                f"INSERT INTO troubleshoot_cells ({columns}) VALUES ({values}) "  # noqa: S608 (fixed column names)
-                f"ON CONFLICT (cell_key) DO UPDATE SET {updates}",
-                row,
-            )
+        self._upsert("troubleshoot_cells", row)
 
     def results(self) -> list[TroubleshootCellResult]:
         """Every recorded cell, by model, scenario and repeat."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import pydantic_core
 
@@ -65,6 +65,18 @@ class BenchDirectoryStore:
     def close(self) -> None:
         """Close the store (idempotent)."""
         self.runs.close()
+
+    def _upsert(self, table: str, row: dict[str, Any]) -> None:
+        """Write one cell's row in one transaction; a cell recorded again (same cell_key) is replaced."""
+        columns = ", ".join(row)
+        values = ", ".join(f":{name}" for name in row)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in row if name != "cell_key")
+        with self._transaction(write=True) as conn:
+            conn.execute(
+                f"INSERT INTO {table} ({columns}) VALUES ({values}) "  # noqa: S608 (fixed table and column names)
+                f"ON CONFLICT (cell_key) DO UPDATE SET {updates}",
+                row,
+            )
 
 
 class BenchStore(BenchDirectoryStore):
@@ -123,15 +135,7 @@ class BenchStore(BenchDirectoryStore):
             "finished_at": _time(result.finished_at),
             "recorded_at": _time(datetime.now(UTC)),
         }
-        columns = ", ".join(row)
-        values = ", ".join(f":{name}" for name in row)
-        updates = ", ".join(f"{name} = excluded.{name}" for name in row if name != "cell_key")
-        with self._transaction(write=True) as conn:
-            conn.execute(
-                f"INSERT INTO cells ({columns}) VALUES ({values}) "  # noqa: S608 (fixed column names)
-                f"ON CONFLICT (cell_key) DO UPDATE SET {updates}",
-                row,
-            )
+        self._upsert("cells", row)
 
     def results(self) -> list[CellResult]:
         """Every recorded cell, by model, prompt and repeat."""
